@@ -1,0 +1,44 @@
+/**
+ * Base error of adwatch: every error a user can see carries a stable `code` from the
+ * catalogue below, a message that says what was wrong and what to do, and the original
+ * error as `cause` when it wraps one.
+ */
+export class AdwatchError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    options?: ErrorOptions & { retryable?: boolean },
+  ) {
+    super(message, options)
+    this.name = new.target.name
+    this.retryable = options?.retryable ?? false
+  }
+
+  /** Whether doing the same thing again later can succeed (a server down, a throttle). */
+  readonly retryable: boolean
+}
+
+/**
+ * The catalogue of error codes, with the sentence documented for each. A unit test checks
+ * that every code is listed in docs/errors.md.
+ */
+export const ERROR_CODES = {
+  ADW_CONFIG_INVALID: 'An environment variable is missing or malformed; the message names it and its expected form.',
+  ADW_STREAM_EVENT_INVALID: 'A record failed the event contract; it went to the dead-letter table with the reason.',
+  ADW_STREAM_LEASE_LOST: 'The worker lost a shard lease (expired or taken over); it stops reading that shard without writing.',
+  ADW_STREAM_FENCED: 'A sink write was refused because the lease token is no longer current; another worker owns the shard.',
+  ADW_STREAM_KINESIS: 'A Kinesis call failed; retryable errors (throttling, timeouts) are retried with backoff.',
+  ADW_STREAM_REDIS: 'A Redis call failed; the batch is retried from the last checkpoint.',
+  ADW_STREAM_CLICKHOUSE: 'A ClickHouse call failed; the batch is retried from the last checkpoint after backoff.',
+  ADW_STREAM_NOT_FOUND: 'The Kinesis stream does not exist; create it or set ADW_KINESIS_STREAM.',
+  ADW_CH_MIGRATION: 'A ClickHouse migration failed; the message names the file and statement.',
+  ADW_SQL_VALUE: 'A value cannot be written into SQL (NaN, Infinity, an unsupported type).',
+  ADW_SERVICES: 'A local server did not start or answer; see the log file the message names.',
+} as const
+
+export type ErrorCode = keyof typeof ERROR_CODES
+
+/** True when retrying the failed operation later can succeed. */
+export function isRetryable(err: unknown): boolean {
+  return err instanceof AdwatchError && err.retryable
+}

@@ -1,0 +1,49 @@
+/** Event types of the adwatch event contract (../docs/event-contract.md). */
+export const EVENT_TYPES = ['impression', 'click', 'spend', 'conversion'] as const
+export type EventType = (typeof EVENT_TYPES)[number]
+
+/** Entity levels, outermost first; counters roll up to every level an event names. */
+export const LEVELS = ['account', 'campaign', 'adset', 'ad'] as const
+export type Level = (typeof LEVELS)[number]
+
+/** One ad event as producers write it to Kinesis (one JSON object per record). */
+export interface AdEventInput {
+  id: string
+  ts: string | number
+  tenant: string
+  platform: string
+  account: string
+  campaign: string
+  adset?: string
+  ad?: string
+  type: EventType
+  impressions?: number
+  clicks?: number
+  spend_micros?: number
+  conversions?: number
+  revenue_micros?: number
+  currency?: string
+}
+
+/** A validated event: metrics default to 0 and the timestamp is epoch milliseconds. */
+export interface AdEvent {
+  readonly id: string
+  readonly tsMs: number
+  readonly tenant: string
+  readonly platform: string
+  readonly account: string
+  readonly campaign: string
+  readonly adset: string
+  readonly ad: string
+  readonly type: EventType
+  readonly impressions: number
+  readonly clicks: number
+  readonly spendMicros: number
+  readonly conversions: number
+  readonly revenueMicros: number
+  readonly currency: string
+}
+
+/** The five additive metrics, in the order used by folds, Redis fields and ClickHouse columns. */
+export const METRICS = ['impressions', 'clicks', 'spendMicros', 'conversions', 'revenueMicros'] as const
+export type Metric = (typeof METRICS)[number]

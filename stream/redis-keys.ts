@@ -1,0 +1,82 @@
+import type { Level } from './event.ts'
+
+/**
+ * Every Redis key adwatch uses is built here. Tenant data keys carry the tenant as a Redis
+ * Cluster hash tag (`{tenant}`), so one tenant's keys can live on one slot.
+ */
+export class RedisKeys {
+  constructor(readonly prefix: string) {}
+
+  /** Set of registered tenants; events of other tenants are dead-lettered. */
+  tenants(): string {
+    return `${this.prefix}:tenants`
+  }
+
+  /** Account settings (time zone, name) of one account: hash. */
+  accountSettings(tenant: string, account: string): string {
+    return `${this.prefix}:{${tenant}}:account:${account}`
+  }
+
+  /** Hash account → IANA time zone, one per tenant, read by the fold for "today" totals. */
+  accountTimeZones(tenant: string): string {
+    return `${this.prefix}:{${tenant}}:account-tz`
+  }
+
+  /** Minute buckets of one entity for one hour: hash `<minute 0-59>:<metric letter>` → sum. */
+  minuteBuckets(tenant: string, level: Level, entity: string, hourStartMs: number): string {
+    return `${this.prefix}:{${tenant}}:mb:${level}:${entity}:${hourStartMs}`
+  }
+
+  /** Totals of one entity for one local day (`YYYY-MM-DD` in the account's time zone). */
+  dayTotals(tenant: string, level: Level, entity: string, day: string): string {
+    return `${this.prefix}:{${tenant}}:day:${level}:${entity}:${day}`
+  }
+
+  /** Sorted set entity → last time (ms) its counters changed, per level. */
+  activeEntities(tenant: string, level: Level): string {
+    return `${this.prefix}:{${tenant}}:active:${level}`
+  }
+
+  /** Entity metadata: platform, account, campaign, adset, currency. */
+  entityMeta(tenant: string, level: Level, entity: string): string {
+    return `${this.prefix}:{${tenant}}:meta:${level}:${entity}`
+  }
+
+  /** Dedupe claims of one tenant for events whose timestamp falls in one minute. */
+  dedupe(tenant: string, minuteStartMs: number): string {
+    return `${this.prefix}:{${tenant}}:dd:${minuteStartMs}`
+  }
+
+  /** Lease of a shard: `owner|token`, with a PX expiry. */
+  lease(stream: string, shard: string): string {
+    return `${this.prefix}:lease:${stream}:${shard}`
+  }
+
+  /** Fencing counter of a shard: every new lease gets the next token. */
+  leaseToken(stream: string, shard: string): string {
+    return `${this.prefix}:lease-token:${stream}:${shard}`
+  }
+
+  /** The Redis sink's checkpoint of a shard (a position string, see positions.ts). */
+  checkpoint(stream: string, shard: string): string {
+    return `${this.prefix}:ckpt:${stream}:${shard}`
+  }
+
+  /** Set when a closed shard has been read to its end by both sinks. */
+  shardDone(stream: string, shard: string): string {
+    return `${this.prefix}:done:${stream}:${shard}`
+  }
+
+  /** Sorted set worker id → last heartbeat (ms), for rebalancing. */
+  workers(stream: string): string {
+    return `${this.prefix}:workers:${stream}`
+  }
+
+  /** Ingest totals of a stream (events, duplicates, dead letters, batches). */
+  ingestStats(stream: string): string {
+    return `${this.prefix}:stats:${stream}`
+  }
+}
+
+/** Field name of a metric in minute-bucket and day-total hashes. */
+export const METRIC_FIELDS = ['i', 'c', 's', 'v', 'r'] as const
