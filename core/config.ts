@@ -56,6 +56,7 @@ const SPEC = {
   ADW_MAX_FUTURE_SEC: positiveInt({ default: 300, desc: 'events further in the future than this are dead-lettered' }),
   ADW_START_POSITION: str({ default: 'TRIM_HORIZON', choices: ['TRIM_HORIZON', 'LATEST'], desc: 'where a shard without checkpoint starts' }),
   ADW_DEFAULT_TZ: timeZone({ default: 'UTC', desc: 'time zone of accounts without settings' }),
+  ADW_ALERTMANAGER_URL: url({ default: 'http://127.0.0.1:19093', desc: 'Prometheus Alertmanager that alerts are pushed to' }),
   ADW_PRODUCER_RATE: positiveInt({ default: 2_000, desc: 'synthetic producer events per second' }),
   ADW_PRODUCER_TENANTS: positiveInt({ default: 3, desc: 'synthetic producer tenants' }),
   ADW_PRODUCER_CAMPAIGNS: positiveInt({ default: 300, desc: 'synthetic producer campaigns in all' }),
@@ -71,6 +72,7 @@ export interface AdwatchConfig {
   readonly kinesis: KinesisConfig
   readonly consumer: ConsumerConfig
   readonly producer: ProducerConfig
+  readonly alertmanagerUrl: string
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error'
 }
 
@@ -159,6 +161,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AdwatchConfig 
       aggregate: e.ADW_PRODUCER_AGGREGATE,
       seed: e.ADW_PRODUCER_SEED,
     },
+    alertmanagerUrl: e.ADW_ALERTMANAGER_URL,
     logLevel: e.ADW_LOG_LEVEL as AdwatchConfig['logLevel'],
   })
 }

@@ -1,0 +1,128 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { mkdirSync, openSync } from 'node:fs'
+import path from 'node:path'
+import { Redis } from 'ioredis'
+import { createClickHouse } from '../core/clickhouse.ts'
+import { loadConfig } from '../core/config.ts'
+import { ident, sql } from '../core/sql.ts'
+import { RedisKeys } from '../stream/redis-keys.ts'
+import { buildCatalogue } from '../stream/producer/catalogue.ts'
+import { registerTenants, setAccountTimeZone } from '../stream/tenant-directory.ts'
+
+/**
+ * The local run: starts the servers (scripts/services), registers the synthetic tenants and
+ * their accounts' time zones, starts consumer workers and the producer as child processes,
+ * prints a status line, and on Ctrl-C stops the children (each finishes its batch) and then
+ * the servers. Nothing it started outlives it.
+ */
+const WORKERS = Number(process.env.ADW_DEV_WORKERS ?? 2)
+const STATUS_EVERY_MS = 3_000
+
+function services(...args: string[]): string {
+  const res = spawnSync('bash', ['scripts/services', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] })
+  if (res.status !== 0) throw new Error(`scripts/services ${args.join(' ')} failed (exit ${res.status})`)
+  return res.stdout
+}
+
+async function main(): Promise<void> {
+  services('start', '--without-alertmanager')
+  const serverEnv = Object.fromEntries(
+    services('env')
+      .split('\n')
+      .map((l) => /^export ([A-Z0-9_]+)=(.*)$/.exec(l))
+      .filter((m): m is RegExpExecArray => m !== null)
+      .map((m) => [m[1]!, m[2]!]),
+  )
+  const env = { ...process.env, ...serverEnv }
+  const cfg = loadConfig(env)
+  const logDir = path.join(process.env.ADW_SERVICES_DIR ?? path.join(process.env.TMPDIR ?? '/tmp', 'adwatch-services'), 'logs')
+  mkdirSync(logDir, { recursive: true })
+
+  const redis = new Redis(cfg.redis.url)
+  const catalogue = buildCatalogue({ seed: cfg.producer.seed, tenants: cfg.producer.tenants, campaigns: cfg.producer.campaigns })
+  await registerTenants(redis, cfg.redis.keyPrefix, catalogue.tenants.map((t) => t.name))
+  for (const t of catalogue.tenants) {
+    for (const a of t.accounts) await setAccountTimeZone(redis, cfg.redis.keyPrefix, t.name, a.id, a.timeZone)
+  }
+
+  const children: Array<{ name: string; child: ChildProcess }> = []
+  const start = (name: string, script: string, extraEnv: Record<string, string> = {}) => {
+    const log = openSync(path.join(logDir, `${name}.log`), 'a')
+    // detached: a terminal's Ctrl-C reaches this process only; children stop in order below.
+    const child = spawn(process.execPath, ['--import', 'tsx', script], { env: { ...env, ...extraEnv }, stdio: ['ignore', log, log], detached: true })
+    children.push({ name, child })
+    child.on('exit', (code, signal) => {
+      if (!stopping) console.log(`adwatch: ${name} exited (${signal ?? code}); see ${path.join(logDir, `${name}.log`)}`)
+    })
+  }
+  for (let i = 1; i <= WORKERS; i++) start(`worker-${i}`, 'stream/main.ts', { ADW_WORKER_ID: `dev-worker-${i}` })
+  start('producer', 'stream/producer/main.ts')
+
+  console.log(`adwatch is running: ${WORKERS} workers and the synthetic producer (${cfg.producer.ratePerSec} events/s, ${catalogue.tenants.length} tenants).`)
+  console.log(`  Redis       ${cfg.redis.url}   (keys ${cfg.redis.keyPrefix}:*)`)
+  console.log(`  ClickHouse  ${cfg.clickhouse.url}/play   (database ${cfg.clickhouse.database}: events, rollup_minute, dead_letters)`)
+  console.log(`  Kinesis     ${cfg.kinesis.endpoint}   (stream ${cfg.kinesis.streamName})`)
+  console.log(`  Logs        ${logDir}`)
+  console.log('Ctrl-C stops every process it started.')
+
+  const ch = createClickHouse(cfg.clickhouse)
+  const statsKey = new RedisKeys(cfg.redis.keyPrefix).ingestStats(cfg.kinesis.streamName)
+  let last = { events: 0, at: Date.now() }
+  const status = setInterval(() => {
+    void (async () => {
+      try {
+        const s = await redis.hgetall(statsKey)
+        const events = Number(s.events ?? 0)
+        const now = Date.now()
+        const rate = ((events - last.events) * 1000) / (now - last.at)
+        last = { events, at: now }
+        const db = ident(cfg.clickhouse.database)
+        const rs = await ch.query({ query: sql`SELECT (SELECT count() FROM ${db}.events) AS events, (SELECT sum(spend_micros) FROM ${db}.rollup_minute) AS spend, (SELECT count() FROM ${db}.dead_letters) AS dead`.text, format: 'JSONEachRow' })
+        const [row] = await rs.json<{ events: number; spend: number; dead: number }>()
+        console.log(
+          `status: ${Math.round(rate)} events/s | Redis: ${events} events, ${s.duplicates ?? 0} duplicates, ${s.dead_letters ?? 0} dead letters | ClickHouse: ${row?.events ?? 0} events, $${((row?.spend ?? 0) / 1e6).toFixed(2)} spend, ${row?.dead ?? 0} dead letters`,
+        )
+      } catch (err) {
+        console.log(`status: unavailable (${(err as Error).message})`)
+      }
+    })()
+  }, STATUS_EVERY_MS)
+
+  let stopping = false
+  const stop = async () => {
+    if (stopping) return
+    stopping = true
+    clearInterval(status)
+    console.log('\nadwatch: stopping the producer and workers (each finishes its batch)…')
+    await Promise.all(
+      children.map(({ child }) =>
+        new Promise<void>((resolve) => {
+          if (child.exitCode !== null || child.signalCode !== null) return resolve()
+          const kill = setTimeout(() => child.kill('SIGKILL'), 15_000)
+          child.once('exit', () => {
+            clearTimeout(kill)
+            resolve()
+          })
+          child.kill('SIGTERM')
+        }),
+      ),
+    )
+    await Promise.allSettled([redis.quit(), ch.close()])
+    console.log('adwatch: stopping the servers…')
+    services('stop')
+    console.log('adwatch: stopped.')
+    process.exit(0)
+  }
+  process.on('SIGINT', () => void stop())
+  process.on('SIGTERM', () => void stop())
+}
+
+main().catch((err: unknown) => {
+  console.error(`adwatch: ${(err as Error).message}`)
+  try {
+    services('stop')
+  } catch {
+    // already reported
+  }
+  process.exit(1)
+})
