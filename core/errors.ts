@@ -33,7 +33,6 @@ export const ERROR_CODES = {
   ADW_STREAM_NOT_FOUND: 'The Kinesis stream does not exist; create it or set ADW_KINESIS_STREAM.',
   ADW_CH_MIGRATION: 'A ClickHouse migration failed; the message names the file and statement.',
   ADW_SQL_VALUE: 'A value cannot be written into SQL (NaN, Infinity, an unsupported type).',
-  ADW_SERVICES: 'A local server did not start or answer; see the log file the message names.',
 } as const
 
 export type ErrorCode = keyof typeof ERROR_CODES

@@ -1,0 +1,72 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { execFileSync } from 'node:child_process'
+import { Writable } from 'node:stream'
+import { Redis } from 'ioredis'
+import { pino } from 'pino'
+import { sleep } from '../core/backoff.ts'
+import { createClickHouse } from '../core/clickhouse.ts'
+import { generateTestRecords } from './producer/test-events.ts'
+import { RedisKeys } from './redis-keys.ts'
+import { registerTenants } from './tenant-directory.ts'
+import { startWorker } from './worker-runtime.ts'
+import { dropTestData } from './testing/cleanup.ts'
+import { createTestStream, integrationConfig, putConcurrently, requireServers, waitFor } from './testing/integration-env.ts'
+import { assertClickHouseMatchesTruth, assertDeadLettersMatch, assertRedisMatchesTruth, redisAccountedRecords } from './testing/truth-check.ts'
+
+const TOTAL = 40_000
+const OUTAGE_MS = 20_000
+
+const services = (...args: string[]) => execFileSync('bash', ['scripts/services', ...args], { stdio: ['ignore', 'ignore', 'inherit'] })
+
+test('ClickHouse stopped for 20 s mid-stream: the consumer backs off, holds its checkpoint, and both sinks match after', { timeout: 300_000 }, async () => {
+  const { cfg } = integrationConfig('chdown', { ADW_CLICKHOUSE_TIMEOUT_MS: '3000' })
+  await requireServers(cfg)
+  const kinesis = await createTestStream(cfg, 2)
+  const redis = new Redis(cfg.redis.url)
+  const { records, truth } = generateTestRecords({ count: TOTAL, invalidRate: 0.01, duplicateRate: 0.01, seed: 77, startMs: Date.now(), tenants: 2, campaigns: 80 })
+  await registerTenants(redis, cfg.redis.keyPrefix, [...new Set([...truth.perCampaign.keys()].map((k) => k.split('/')[0]!))])
+  const warnings: string[] = []
+  const sink = new Writable({ write(chunk, _enc, cb) { warnings.push(String(chunk)); cb() } })
+  const worker = await startWorker(cfg, pino({ level: 'warn' }, sink))
+  let ch = createClickHouse(cfg.clickhouse)
+  let clickhouseDown = false
+  try {
+    const half = TOTAL / 2
+    await putConcurrently(kinesis, cfg.kinesis.streamName, records.slice(0, half), 2)
+    await waitFor('the first half consumed', async () => (await redisAccountedRecords(redis, cfg)) === half, 60_000)
+    services('stop', 'clickhouse')
+    clickhouseDown = true
+    const downAt = Date.now()
+    await putConcurrently(kinesis, cfg.kinesis.streamName, records.slice(half), 2)
+    await sleep(OUTAGE_MS / 2)
+    // Each shard blocks on its ClickHouse write: Redis takes at most one more batch per shard.
+    const ckptKeys = new RedisKeys(cfg.redis.keyPrefix)
+    const midway = await redisAccountedRecords(redis, cfg)
+    assert.ok(midway < TOTAL, `the consumer must not run ahead of ClickHouse (accounted ${midway} of ${TOTAL})`)
+    const redisCkpts = await redis.mget(['shardId-000000000000', 'shardId-000000000001'].map((s) => ckptKeys.checkpoint(cfg.kinesis.streamName, s)))
+    await sleep(Math.max(0, OUTAGE_MS - (Date.now() - downAt)))
+    assert.deepEqual(
+      await redis.mget(['shardId-000000000000', 'shardId-000000000001'].map((s) => ckptKeys.checkpoint(cfg.kinesis.streamName, s))),
+      redisCkpts,
+      'checkpoints hold still while ClickHouse is down',
+    )
+    services('start', 'clickhouse')
+    clickhouseDown = false
+    assert.ok(warnings.some((w) => w.includes('ClickHouse write failed')), 'the consumer logged its backoff')
+    await ch.close()
+    ch = createClickHouse(cfg.clickhouse)
+    await waitFor('every record accounted for in Redis', async () => (await redisAccountedRecords(redis, cfg)) === TOTAL, 120_000)
+    await waitFor('ClickHouse caught up', async () => {
+      const rs = await ch.query({ query: 'SELECT count() AS n FROM events', format: 'JSONEachRow' })
+      return Number((await rs.json<{ n: number }>())[0]?.n) >= truth.validUniqueCount
+    }, 120_000)
+    await assertRedisMatchesTruth(redis, cfg, truth)
+    await assertClickHouseMatchesTruth(ch, cfg, truth)
+    await assertDeadLettersMatch(ch, cfg, records, truth)
+  } finally {
+    if (clickhouseDown) services('start', 'clickhouse')
+    await worker.close()
+    await dropTestData(cfg, { redis, ch, kinesis })
+  }
+})
