@@ -1,4 +1,4 @@
-import { createClient, type ClickHouseClient } from '@clickhouse/client'
+import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client'
 import type { ClickHouseConfig } from './config.ts'
 
 /**
@@ -15,5 +15,7 @@ export function createClickHouse(cfg: ClickHouseConfig, database: string = cfg.d
     request_timeout: cfg.requestTimeoutMs,
     clickhouse_settings: { output_format_json_quote_64bit_integers: 0 },
     compression: { request: false, response: false },
+    // adwatch logs failures itself, with context; the client's own error log would repeat them.
+    log: { level: ClickHouseLogLevel.OFF },
   })
 }

@@ -34,7 +34,7 @@ test('a shard split and a merge while events flow (and GetRecords throttled): co
   const { records, truth } = generateTestRecords({ count: TOTAL, invalidRate: 0.01, duplicateRate: 0.01, seed: 31, startMs: Date.now(), tenants: 2, campaigns: 120 })
   await registerTenants(redis, cfg.redis.keyPrefix, [...new Set([...truth.perCampaign.keys()].map((k) => k.split('/')[0]!))])
   let faulty: ThrottlingShardSource | undefined
-  const worker = await startWorker(cfg, createLogger('warn', 'reshard-test'), {
+  const worker = await startWorker(cfg, createLogger('error', 'reshard-test'), {
     wrapSource: (s) => (faulty = new ThrottlingShardSource(s, 5)),
   })
   try {

@@ -9,6 +9,7 @@ import { createRng } from './random.ts'
 
 /** The anomalies the producer can inject. */
 export const ANOMALY_KINDS = ['spend_spike', 'click_burst', 'spend_stop', 'cpc_drift'] as const
+/** One of ANOMALY_KINDS. */
 export type AnomalyKind = (typeof ANOMALY_KINDS)[number]
 
 /**

@@ -14,6 +14,7 @@ export const TENANT_NAMES = [
 
 /** Ad platforms the producer simulates. */
 export const PLATFORMS = ['meta', 'google', 'tiktok'] as const
+/** One of PLATFORMS. */
 export type Platform = (typeof PLATFORMS)[number]
 
 /** Time zones accounts are spread over. */

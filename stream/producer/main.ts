@@ -205,7 +205,8 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
     },
     (err: unknown) => {
       console.error(`producer: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`)
-      if (err instanceof Error && err.cause !== undefined) console.error('  cause:', err.cause)
+      const isUsageError = err instanceof AdwatchError && err.code === 'ADW_CONFIG_INVALID'
+      if (!isUsageError && err instanceof Error && err.cause !== undefined) console.error('  cause:', err.cause)
       process.exitCode = 1
     },
   )

@@ -69,8 +69,9 @@ export interface PutEventsResult {
   readonly retriedRecords: number
 }
 
-/** Kinesis API limits of one PutRecords request. */
+/** Kinesis limit on records per PutRecords request. */
 export const PUT_RECORDS_MAX_RECORDS = 500
+/** Kinesis limit on the bytes of one PutRecords request (data plus partition keys). */
 export const PUT_RECORDS_MAX_BYTES = 5 * 1024 * 1024
 const MAX_RECORD_BYTES = 1024 * 1024
 const DEFAULT_AGGREGATE_MAX_BYTES = 51_200

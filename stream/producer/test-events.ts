@@ -22,6 +22,7 @@ export const INVALID_CATEGORIES = [
   'future_ts',
   'too_late',
 ] as const
+/** One of INVALID_CATEGORIES. */
 export type InvalidCategory = (typeof INVALID_CATEGORIES)[number]
 
 /** What to generate; rates are fractions of `count`. */
@@ -139,8 +140,8 @@ export function generateTestRecords(opts: TestRecordOptions): { records: TestRec
   const duplicates: Array<{ index: number; originalIndex: number; id: string }> = []
   const validIndexes: number[] = []
   const validIds: string[] = []
-  const perCampaign = new Map<string, Totals>()
-  const perMinute = new Map<string, Totals>()
+  // campaign key → minute → totals; flattened into the string-keyed truth at the end.
+  const byCampaignMinute = new Map<string, { tenant: string; campaign: string; minutes: Map<number, Totals> }>()
   const variants = new Map<InvalidCategory, number>()
 
   const newEvent = (): { campaign: Campaign; event: AdEventInput; tsMs: number } => {
@@ -174,8 +175,10 @@ export function generateTestRecords(opts: TestRecordOptions): { records: TestRec
       records.push({ data: Buffer.from(JSON.stringify(body)), partitionKey })
       validIndexes.push(index)
       validIds.push(event.id)
-      addTotals(perCampaign, truthCampaignKey(event.tenant, event.campaign), event)
-      addTotals(perMinute, truthMinuteKey(event.tenant, event.campaign, Math.floor(tsMs / 60_000) * 60_000), event)
+      const campaignKey = truthCampaignKey(event.tenant, event.campaign)
+      let entry = byCampaignMinute.get(campaignKey)
+      if (entry === undefined) byCampaignMinute.set(campaignKey, (entry = { tenant: event.tenant, campaign: event.campaign, minutes: new Map() }))
+      addTotals(entry.minutes, Math.floor(tsMs / 60_000) * 60_000, event)
       continue
     }
     const category = categories[invalid.length % categories.length] as InvalidCategory
@@ -186,6 +189,20 @@ export function generateTestRecords(opts: TestRecordOptions): { records: TestRec
     invalid.push({ index, partitionKey, category })
   }
 
+  const perCampaign = new Map<string, Totals>()
+  const perMinute = new Map<string, Totals>()
+  for (const [campaignKey, { tenant, campaign, minutes }] of byCampaignMinute) {
+    const sum = emptyTotals()
+    for (const [minuteMs, t] of minutes) {
+      perMinute.set(truthMinuteKey(tenant, campaign, minuteMs), t)
+      sum.impressions += t.impressions
+      sum.clicks += t.clicks
+      sum.spendMicros += t.spendMicros
+      sum.conversions += t.conversions
+      sum.revenueMicros += t.revenueMicros
+    }
+    perCampaign.set(campaignKey, sum)
+  }
   const truth: TestTruth = {
     validUniqueCount: validIndexes.length,
     perCampaign,
@@ -208,8 +225,12 @@ function orderSlots(slots: Slot[]): Slot[] {
   return [...before.filter((s) => s !== 'duplicate'), 'valid', ...moved, ...slots.slice(firstValid + 1)]
 }
 
-function addTotals(map: Map<string, Totals>, key: string, e: AdEventInput): void {
-  const t = map.get(key) ?? { impressions: 0, clicks: 0, spendMicros: 0, conversions: 0, revenueMicros: 0 }
+function emptyTotals(): Totals {
+  return { impressions: 0, clicks: 0, spendMicros: 0, conversions: 0, revenueMicros: 0 }
+}
+
+function addTotals<K>(map: Map<K, Totals>, key: K, e: AdEventInput): void {
+  const t = map.get(key) ?? emptyTotals()
   t.impressions += e.impressions ?? 0
   t.clicks += e.clicks ?? 0
   t.spendMicros += e.spend_micros ?? 0
@@ -279,8 +300,10 @@ function makeInvalid(category: InvalidCategory, event: AdEventInput, variant: nu
 
 function countPerShard(records: readonly TestRecord[], shards: number): number[] {
   const counts = new Array<number>(shards).fill(0)
+  const shardOf = new Map<string, number>()
   for (const r of records) {
-    const i = evenShardIndex(r.partitionKey, shards)
+    let i = shardOf.get(r.partitionKey)
+    if (i === undefined) shardOf.set(r.partitionKey, (i = evenShardIndex(r.partitionKey, shards)))
     counts[i] = (counts[i] ?? 0) + 1
   }
   return counts
