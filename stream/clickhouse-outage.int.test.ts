@@ -6,12 +6,13 @@ import { Redis } from 'ioredis'
 import { pino } from 'pino'
 import { sleep } from '../core/backoff.ts'
 import { createClickHouse } from '../core/clickhouse.ts'
+import { putEvents } from './producer/put-records.ts'
 import { generateTestRecords } from './producer/test-events.ts'
 import { RedisKeys } from './redis-keys.ts'
 import { registerTenants } from './tenant-directory.ts'
 import { startWorker } from './worker-runtime.ts'
 import { dropTestData } from './testing/cleanup.ts'
-import { createTestStream, integrationConfig, putConcurrently, requireServers, waitFor } from './testing/integration-env.ts'
+import { createTestStream, integrationConfig, requireServers, waitFor } from './testing/integration-env.ts'
 import { assertClickHouseMatchesTruth, assertDeadLettersMatch, assertRedisMatchesTruth, redisAccountedRecords } from './testing/truth-check.ts'
 
 const TOTAL = 40_000
@@ -33,12 +34,12 @@ test('ClickHouse stopped for 20 s mid-stream: the consumer backs off, holds its 
   let clickhouseDown = false
   try {
     const half = TOTAL / 2
-    await putConcurrently(kinesis, cfg.kinesis.streamName, records.slice(0, half), 2)
+    await putEvents(kinesis, cfg.kinesis.streamName, records.slice(0, half), { concurrency: 2 })
     await waitFor('the first half consumed', async () => (await redisAccountedRecords(redis, cfg)) === half, 60_000)
     services('stop', 'clickhouse')
     clickhouseDown = true
     const downAt = Date.now()
-    await putConcurrently(kinesis, cfg.kinesis.streamName, records.slice(half), 2)
+    await putEvents(kinesis, cfg.kinesis.streamName, records.slice(half), { concurrency: 2 })
     await sleep(OUTAGE_MS / 2)
     // Each shard blocks on its ClickHouse write: Redis takes at most one more batch per shard.
     const ckptKeys = new RedisKeys(cfg.redis.keyPrefix)

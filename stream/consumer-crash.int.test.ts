@@ -2,9 +2,10 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { Redis } from 'ioredis'
 import { createClickHouse } from '../core/clickhouse.ts'
+import { putEvents } from './producer/put-records.ts'
 import { generateTestRecords } from './producer/test-events.ts'
 import { registerTenants } from './tenant-directory.ts'
-import { createTestStream, integrationConfig, putConcurrently, requireServers, spawnWorker, waitFor } from './testing/integration-env.ts'
+import { createTestStream, integrationConfig, requireServers, spawnWorker, waitFor } from './testing/integration-env.ts'
 import { assertClickHouseMatchesTruth, assertDeadLettersMatch, assertRedisMatchesTruth, clickHouseCounts, redisAccountedRecords } from './testing/truth-check.ts'
 import { dropTestData } from './testing/cleanup.ts'
 
@@ -22,7 +23,7 @@ test(`${TOTAL} events over ${SHARDS} shards, 2 workers, one SIGKILLed mid-stream
   const workers = [spawnWorker(env, 'w1'), spawnWorker(env, 'w2')]
   try {
     // Put while the workers consume, so the kill lands mid-stream.
-    const putting = putConcurrently(kinesis, cfg.kinesis.streamName, records, 4)
+    const putting = putEvents(kinesis, cfg.kinesis.streamName, records, { concurrency: 4 })
     await waitFor('a third of the records consumed', async () => (await redisAccountedRecords(redis, cfg)) >= TOTAL / 3, 240_000)
     const killedAt = Date.now()
     workers[0]!.child.kill('SIGKILL')

@@ -47,49 +47,44 @@ export type DayOf = (event: AdEvent) => string
 /**
  * Folds events into per-entity minute and day sums at every level the event names
  * (account, campaign, and adset / ad when present). Pure; the order of events is irrelevant.
+ * Cells and entities are listed in the order they first appear in `events`.
  */
 export function foldEvents(events: readonly AdEvent[], dayOf: DayOf): FoldedBatch {
-  const minutes = new Map<string, MinuteCell>()
-  const days = new Map<string, DayCell>()
-  const entities = new Map<string, EntityMeta>()
+  const out: FoldedBatch = { minutes: [], days: [], entities: [], events: events.length }
+  // Nested maps keyed by the event's own strings and numbers: a per-event composite string key
+  // would be built, hashed and collected four times per event (the hot spot of this loop).
+  const tenants = new Map<string, TenantCells>()
   for (const e of events) {
     const minuteMs = e.tsMs - (e.tsMs % 60_000)
     const day = dayOf(e)
-    addLevel(e, 'account', e.account, minuteMs, day, minutes, days, entities)
-    addLevel(e, 'campaign', e.campaign, minuteMs, day, minutes, days, entities)
-    if (e.adset !== '') addLevel(e, 'adset', e.adset, minuteMs, day, minutes, days, entities)
-    if (e.ad !== '') addLevel(e, 'ad', e.ad, minuteMs, day, minutes, days, entities)
+    let t = tenants.get(e.tenant)
+    if (t === undefined) {
+      t = { account: new Map(), campaign: new Map(), adset: new Map(), ad: new Map() }
+      tenants.set(e.tenant, t)
+    }
+    addLevel(e, 'account', e.account, t.account, minuteMs, day, out)
+    addLevel(e, 'campaign', e.campaign, t.campaign, minuteMs, day, out)
+    if (e.adset !== '') addLevel(e, 'adset', e.adset, t.adset, minuteMs, day, out)
+    if (e.ad !== '') addLevel(e, 'ad', e.ad, t.ad, minuteMs, day, out)
   }
-  return { minutes: [...minutes.values()], days: [...days.values()], entities: [...entities.values()], events: events.length }
+  return out
 }
 
-function addLevel(
-  e: AdEvent,
-  level: Level,
-  entity: string,
-  minuteMs: number,
-  day: string,
-  minutes: Map<string, MinuteCell>,
-  days: Map<string, DayCell>,
-  entities: Map<string, EntityMeta>,
-): void {
-  const entityKey = `${e.tenant}\u0000${level}\u0000${entity}`
-  const mKey = `${entityKey}\u0000${minuteMs}`
-  let m = minutes.get(mKey)
-  if (m === undefined) {
-    m = { tenant: e.tenant, level, entity, minuteMs, sums: [0, 0, 0, 0, 0] }
-    minutes.set(mKey, m)
-  }
-  addSums(m.sums, e)
-  const dKey = `${entityKey}\u0000${day}`
-  let d = days.get(dKey)
-  if (d === undefined) {
-    d = { tenant: e.tenant, level, entity, day, sums: [0, 0, 0, 0, 0] }
-    days.set(dKey, d)
-  }
-  addSums(d.sums, e)
-  if (!entities.has(entityKey)) {
-    entities.set(entityKey, {
+/** One entity's cells in the batch being folded. */
+interface EntityCells {
+  readonly minutes: Map<number, MinuteCell>
+  readonly days: Map<string, DayCell>
+}
+
+/** A tenant's entities by level, then by entity id. */
+type TenantCells = Record<Level, Map<string, EntityCells>>
+
+function addLevel(e: AdEvent, level: Level, entity: string, entities: Map<string, EntityCells>, minuteMs: number, day: string, out: FoldedBatch): void {
+  let cells = entities.get(entity)
+  if (cells === undefined) {
+    cells = { minutes: new Map(), days: new Map() }
+    entities.set(entity, cells)
+    out.entities.push({
       tenant: e.tenant,
       level,
       entity,
@@ -100,6 +95,20 @@ function addLevel(
       currency: e.currency,
     })
   }
+  let m = cells.minutes.get(minuteMs)
+  if (m === undefined) {
+    m = { tenant: e.tenant, level, entity, minuteMs, sums: [0, 0, 0, 0, 0] }
+    cells.minutes.set(minuteMs, m)
+    out.minutes.push(m)
+  }
+  addSums(m.sums, e)
+  let d = cells.days.get(day)
+  if (d === undefined) {
+    d = { tenant: e.tenant, level, entity, day, sums: [0, 0, 0, 0, 0] }
+    cells.days.set(day, d)
+    out.days.push(d)
+  }
+  addSums(d.sums, e)
 }
 
 function addSums(s: MetricSums, e: AdEvent): void {

@@ -5,13 +5,14 @@ import { Redis } from 'ioredis'
 import { sleep } from '../core/backoff.ts'
 import { createClickHouse } from '../core/clickhouse.ts'
 import { createLogger } from '../core/log.ts'
+import { putEvents } from './producer/put-records.ts'
 import { generateTestRecords } from './producer/test-events.ts'
 import { RedisKeys } from './redis-keys.ts'
 import { registerTenants } from './tenant-directory.ts'
 import { startWorker } from './worker-runtime.ts'
 import { dropTestData } from './testing/cleanup.ts'
 import { ThrottlingShardSource } from './testing/faulty-source.ts'
-import { createTestStream, integrationConfig, putConcurrently, requireServers, waitFor } from './testing/integration-env.ts'
+import { createTestStream, integrationConfig, requireServers, waitFor } from './testing/integration-env.ts'
 import { assertClickHouseMatchesTruth, assertDeadLettersMatch, assertRedisMatchesTruth, redisAccountedRecords } from './testing/truth-check.ts'
 
 const TOTAL = 60_000
@@ -41,7 +42,7 @@ test('a shard split and a merge while events flow (and GetRecords throttled): co
     const stream = cfg.kinesis.streamName
     const chunk = Math.ceil(TOTAL / CHUNKS)
     for (let i = 0; i < CHUNKS; i++) {
-      await putConcurrently(kinesis, stream, records.slice(i * chunk, (i + 1) * chunk), 2)
+      await putEvents(kinesis, stream, records.slice(i * chunk, (i + 1) * chunk), { concurrency: 2 })
       if (i === 10) {
         const shards = (await kinesis.send(new ListShardsCommand({ StreamName: stream }))).Shards ?? []
         const s0 = shards.find((s) => s.ShardId === 'shardId-000000000000')!

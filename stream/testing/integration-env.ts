@@ -95,9 +95,3 @@ export async function waitFor(what: string, check: () => Promise<boolean>, timeo
   }
 }
 
-/** Puts records with several PutRecords requests in flight (in order within each slice). */
-export async function putConcurrently(kinesis: KinesisClient, stream: string, records: readonly { data: Buffer; partitionKey: string }[], concurrency: number): Promise<void> {
-  const { putEvents } = await import('../producer/put-records.ts')
-  const size = Math.ceil(records.length / concurrency)
-  await Promise.all(Array.from({ length: concurrency }, (_, i) => putEvents(kinesis, stream, records.slice(i * size, (i + 1) * size))))
-}
