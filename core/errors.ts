@@ -31,6 +31,7 @@ export const ERROR_CODES = {
   ADW_STREAM_REDIS: 'A Redis call failed; the batch is retried from the last checkpoint.',
   ADW_STREAM_CLICKHOUSE: 'A ClickHouse call failed; the batch is retried from the last checkpoint after backoff.',
   ADW_STREAM_NOT_FOUND: 'The Kinesis stream does not exist; create it or set ADW_KINESIS_STREAM.',
+  ADW_SETTINGS_INVALID: 'A campaign or account setting is invalid (a negative budget, an unknown time zone).',
   ADW_CH_MIGRATION: 'A ClickHouse migration failed; the message names the file and statement.',
   ADW_SQL_VALUE: 'A value cannot be written into SQL (NaN, Infinity, an unsupported type).',
 } as const

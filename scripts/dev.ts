@@ -7,7 +7,8 @@ import { loadConfig } from '../core/config.ts'
 import { ident, sql } from '../core/sql.ts'
 import { RedisKeys } from '../stream/redis-keys.ts'
 import { buildCatalogue } from '../stream/producer/catalogue.ts'
-import { registerTenants, setAccountTimeZone } from '../stream/tenant-directory.ts'
+import { EntitySettingsStore } from '../stream/entity-settings.ts'
+import { registerTenants } from '../stream/tenant-directory.ts'
 
 /**
  * The local run: starts the servers (scripts/services), registers the synthetic tenants and
@@ -41,8 +42,12 @@ async function main(): Promise<void> {
   const redis = new Redis(cfg.redis.url)
   const catalogue = buildCatalogue({ seed: cfg.producer.seed, tenants: cfg.producer.tenants, campaigns: cfg.producer.campaigns })
   await registerTenants(redis, cfg.redis.keyPrefix, catalogue.tenants.map((t) => t.name))
+  const settings = new EntitySettingsStore(redis, cfg.redis.keyPrefix)
   for (const t of catalogue.tenants) {
-    for (const a of t.accounts) await setAccountTimeZone(redis, cfg.redis.keyPrefix, t.name, a.id, a.timeZone)
+    for (const a of t.accounts) {
+      await settings.setAccount(t.name, a.id, { timeZone: a.timeZone })
+      for (const c of a.campaigns) await settings.setCampaign(t.name, c.id, { dailyBudgetMicros: c.dailyBudgetMicros })
+    }
   }
 
   const children: Array<{ name: string; child: ChildProcess }> = []

@@ -36,6 +36,9 @@ export const REDIS_TTL_SEC = {
   checkpoint: 30 * 86_400,
 } as const
 
+/** Approximate length the change feed of a tenant is trimmed to (entries, one per batch). */
+export const CHANGE_FEED_MAX_ENTRIES = 100_000
+
 const META_REFRESH_MS = 10 * 60_000
 
 /** The Redis sink: dedupe claims and live counters, each batch in one script call. */
@@ -96,14 +99,20 @@ export class RedisCounterStore {
     const k = this.keys
     const keys = [k.lease(b.stream, b.shard), k.checkpoint(b.stream, b.shard), k.ingestStats(b.stream)]
     const ops: (string | number)[] = []
-    const push = (kind: 'h' | 's' | 'z', key: string, ttl: number, pairs: (string | number)[]) => {
+    const push = (kind: 'h' | 's' | 'z' | 'x', key: string, ttl: number, pairs: (string | number)[]) => {
       keys.push(key)
       ops.push(kind, keys.length, ttl, pairs.length / 2, ...pairs)
     }
+    // One op per hour hash, not per minute cell: one KEYS entry and one EXPIRE for all its minutes.
+    const hours = new Map<string, (string | number)[]>()
     for (const m of b.folded.minutes) {
       const minute = Math.floor((m.minuteMs % 3_600_000) / 60_000)
-      push('h', k.minuteBuckets(m.tenant, m.level, m.entity, m.minuteMs - (m.minuteMs % 3_600_000)), REDIS_TTL_SEC.minuteBuckets, metricPairs(`${minute}:`, m.sums))
+      const hkey = k.minuteBuckets(m.tenant, m.level, m.entity, m.minuteMs - (m.minuteMs % 3_600_000))
+      let pairs = hours.get(hkey)
+      if (pairs === undefined) hours.set(hkey, (pairs = []))
+      addMetricPairs(pairs, `${minute}:`, m.sums)
     }
+    for (const [hkey, pairs] of hours) push('h', hkey, REDIS_TTL_SEC.minuteBuckets, pairs)
     for (const d of b.folded.days) {
       push('h', k.dayTotals(d.tenant, d.level, d.entity, d.day), REDIS_TTL_SEC.dayTotals, metricPairs('', d.sums))
     }
@@ -121,6 +130,9 @@ export class RedisCounterStore {
       }
     }
     for (const [akey, pairs] of active) push('z', akey, REDIS_TTL_SEC.activeEntities, pairs)
+    for (const [tenant, entry] of encodeChanges(b.folded)) {
+      push('x', k.changes(tenant), CHANGE_FEED_MAX_ENTRIES, ['m', entry.minutes, 'd', entry.days])
+    }
     if (this.metaWrittenAt.size > 500_000) this.metaWrittenAt.clear()
     const args = [b.leaseValue, b.firstPos, b.lastPos, REDIS_TTL_SEC.checkpoint, b.folded.events, b.duplicates, b.deadLetters, ...ops]
     try {
@@ -135,8 +147,25 @@ export class RedisCounterStore {
   }
 }
 
+/** Per tenant, the batch's minute and day deltas as change-feed fields (see live-windows.ts). */
+function encodeChanges(folded: FoldedBatch): Map<string, { minutes: string; days: string }> {
+  const byTenant = new Map<string, { m: unknown[]; d: unknown[] }>()
+  const of = (tenant: string) => {
+    let e = byTenant.get(tenant)
+    if (e === undefined) byTenant.set(tenant, (e = { m: [], d: [] }))
+    return e
+  }
+  for (const c of folded.minutes) of(c.tenant).m.push([LEVEL_INDEX[c.level], c.entity, c.minuteMs, ...c.sums])
+  for (const c of folded.days) of(c.tenant).d.push([LEVEL_INDEX[c.level], c.entity, c.day, ...c.sums])
+  return new Map([...byTenant].map(([t, e]) => [t, { minutes: JSON.stringify(e.m), days: JSON.stringify(e.d) }]))
+}
+
 function metricPairs(fieldPrefix: string, sums: readonly number[]): (string | number)[] {
-  const out: (string | number)[] = []
+  return addMetricPairs([], fieldPrefix, sums)
+}
+
+/** Appends `field value` pairs of the non-zero sums to `out`. */
+function addMetricPairs(out: (string | number)[], fieldPrefix: string, sums: readonly number[]): (string | number)[] {
   for (let i = 0; i < METRIC_FIELDS.length; i++) {
     const v = sums[i]!
     if (v !== 0) out.push(fieldPrefix + METRIC_FIELDS[i]!, v)
@@ -144,5 +173,4 @@ function metricPairs(fieldPrefix: string, sums: readonly number[]): (string | nu
   return out
 }
 
-/** Levels in the order used by readers that walk all of them. */
-export const ALL_LEVELS: readonly Level[] = ['account', 'campaign', 'adset', 'ad']
+const LEVEL_INDEX: Record<Level, number> = { account: 0, campaign: 1, adset: 2, ad: 3 }

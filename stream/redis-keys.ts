@@ -17,6 +17,11 @@ export class RedisKeys {
     return `${this.prefix}:{${tenant}}:account:${account}`
   }
 
+  /** Settings of one campaign (name, daily budget): hash. */
+  campaignSettings(tenant: string, campaign: string): string {
+    return `${this.prefix}:{${tenant}}:campaign:${campaign}`
+  }
+
   /** Hash account → IANA time zone, one per tenant, read by the fold for "today" totals. */
   accountTimeZones(tenant: string): string {
     return `${this.prefix}:{${tenant}}:account-tz`
@@ -35,6 +40,14 @@ export class RedisKeys {
   /** Sorted set entity → last time (ms) its counters changed, per level. */
   activeEntities(tenant: string, level: Level): string {
     return `${this.prefix}:{${tenant}}:active:${level}`
+  }
+
+  /**
+   * Change feed of one tenant: a stream entry per batch with the minute and day deltas it
+   * applied (see live-windows.ts), written in the same script as the counters.
+   */
+  changes(tenant: string): string {
+    return `${this.prefix}:{${tenant}}:changes`
   }
 
   /** Entity metadata: platform, account, campaign, adset, currency. */

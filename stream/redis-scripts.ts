@@ -9,7 +9,7 @@ import type { Redis } from 'ioredis'
  * Applies one folded batch. KEYS: lease, checkpoint, stats, then data keys.
  * ARGV: lease value, first position, last position, checkpoint TTL (s), events, duplicates,
  * dead letters, then ops `kind keyIndex ttl n field value …` (kind h = HINCRBY, s = HSET,
- * z = ZADD with the value as score).
+ * z = ZADD with the value as score, x = XADD with `ttl` as the approximate MAXLEN).
  */
 const APPLY_BATCH = `
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then
@@ -31,6 +31,11 @@ while i <= n_args do
     for j = 0, n - 1 do redis.call('HINCRBY', key, ARGV[i + 2 * j], ARGV[i + 2 * j + 1]) end
   elseif kind == 's' then
     for j = 0, n - 1 do redis.call('HSET', key, ARGV[i + 2 * j], ARGV[i + 2 * j + 1]) end
+  elseif kind == 'x' then
+    local fields = {}
+    for j = 0, 2 * n - 1 do fields[#fields + 1] = ARGV[i + j] end
+    redis.call('XADD', key, 'MAXLEN', '~', ttl, '*', unpack(fields))
+    ttl = 0
   else
     for j = 0, n - 1 do redis.call('ZADD', key, 'GT', ARGV[i + 2 * j + 1], ARGV[i + 2 * j]) end
   end

@@ -4,7 +4,7 @@ import { RedisKeys } from './redis-keys.ts'
 /**
  * Registered tenants and their accounts' time zones, cached in memory and refreshed from
  * Redis. Registration is `SADD <prefix>:tenants <tenant>`; time zones live in one hash per
- * tenant (account → IANA zone). Use registerTenant / setAccountTimeZone to write them.
+ * tenant (account → IANA zone). Write them with registerTenants and EntitySettingsStore.setAccount.
  */
 export class TenantDirectory {
   private readonly keys: RedisKeys
@@ -47,9 +47,3 @@ export async function registerTenants(redis: Redis, keyPrefix: string, tenants: 
   if (tenants.length > 0) await redis.sadd(new RedisKeys(keyPrefix).tenants(), ...tenants)
 }
 
-/** Sets an account's time zone (for "today" totals) and keeps it in the account's settings. */
-export async function setAccountTimeZone(redis: Redis, keyPrefix: string, tenant: string, account: string, timeZone: string): Promise<void> {
-  new Intl.DateTimeFormat('en-US', { timeZone }) // throws RangeError on an unknown zone
-  const keys = new RedisKeys(keyPrefix)
-  await redis.multi().hset(keys.accountTimeZones(tenant), account, timeZone).hset(keys.accountSettings(tenant, account), 'tz', timeZone).exec()
-}
