@@ -32,8 +32,14 @@ export const ERROR_CODES = {
   ADW_STREAM_CLICKHOUSE: 'A ClickHouse call failed; the batch is retried from the last checkpoint after backoff.',
   ADW_STREAM_NOT_FOUND: 'The Kinesis stream does not exist; create it or set ADW_KINESIS_STREAM.',
   ADW_SETTINGS_INVALID: 'A campaign or account setting is invalid (a negative budget, an unknown time zone).',
+  ADW_RULE_INVALID: 'A rule failed validation; each problem names its JSON path and what would be valid.',
+  ADW_RULE_NOT_FOUND: 'No rule (or rule version) with that id exists for the tenant.',
   ADW_CH_MIGRATION: 'A ClickHouse migration failed; the message names the file and statement.',
   ADW_SQL_VALUE: 'A value cannot be written into SQL (NaN, Infinity, an unsupported type).',
+  ADW_DETECT_MODEL: 'A detector model cannot be trained or loaded (bad options, malformed or truncated stored model).',
+  ADW_DETECT_UNKNOWN: 'A detector name is not one of the registered detectors; the message names where it came from and lists them.',
+  ADW_DETECT_INPUT: 'A row of a series to score is malformed (missing column, unparseable timestamp or value); the message names the row.',
+  ADW_DETECT_STORE: 'A detector read or write against Redis or ClickHouse failed; the runner retries on its next tick.',
 } as const
 
 export type ErrorCode = keyof typeof ERROR_CODES
