@@ -58,8 +58,9 @@ export function validateRule(input: unknown, rawText?: string): RuleProblem[] {
     }
   }
   const shared = rule.shared_conditions ?? {}
-  for (const [path, c] of [['$.conditions', rule.conditions], ...Object.entries(shared).map(([n, c]) => [`$.shared_conditions.${n}`, c])] as const) {
-    if (c !== null && typeof c === 'object' && !['all', 'any', 'not', 'condition'].some((k) => k in c)) {
+  const roots: Array<[string, unknown]> = [['$.conditions', rule.conditions], ...Object.entries(shared).map(([n, c]): [string, unknown] => [`$.shared_conditions.${n}`, c])]
+  for (const [path, c] of roots) {
+    if (c !== null && typeof c === 'object' && !['all', 'any', 'not', 'condition'].some((k) => k in (c as object))) {
       problems.push({ path, message: 'must start with a group: { "all": [...] }, { "any": [...] }, { "not": {...} } or { "condition": name }' })
     }
   }
