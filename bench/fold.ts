@@ -1,0 +1,170 @@
+import os from 'node:os'
+import type { AdwatchConfig } from '../core/config.ts'
+import { createKinesisClient } from '../core/kinesis-client.ts'
+import { createLogger } from '../core/log.ts'
+import { decodeEvent } from '../stream/decode.ts'
+import type { AdEvent } from '../stream/event.ts'
+import { evenShardIndex } from '../stream/kpl.ts'
+import { freshConfig, generateEventSet, type EventSet } from './bench-env.ts'
+import { deleteStream, fillStream, measureDrain, measureRawGetRecords } from './drain.ts'
+import { runFoldRepetition, type FoldRepetition } from './fold-run.ts'
+import { measureStages, STAGES, type StageTimes } from './fold-stages.ts'
+import { eventRows, measureClickHouseInsert, measureRedisBenchmark } from './limits.ts'
+import { MemoryShardSource, type MemoryRecord } from './memory-shard-source.ts'
+import { formatRate, renderTable, summarize, type Summary } from './stats.ts'
+
+/** Options of the fold benchmark (`npm run bench -- fold --events N --drain-events M`). */
+export interface FoldBenchOptions {
+  readonly events: number
+  readonly drainEvents: number
+  readonly repetitions: number
+  readonly shards: number
+  readonly tenants: number
+  readonly campaigns: number
+  /** Also time each stage of a batch alone (decode, claims, fold, Redis apply, ClickHouse insert). */
+  readonly stages: boolean
+}
+
+/** Budgets of DESIGN.md "Performance budgets" that this benchmark checks. */
+export const FOLD_BUDGET_EVENTS_PER_SEC = 100_000
+export const DRAIN_BUDGET_RATIO = 0.9
+
+const CH_BATCH_ROWS = 5_000
+
+/**
+ * Measures, in one run and as medians over the repetitions: the fold rate of one worker into
+ * both sinks without transport, the yardsticks it is held against (redis-benchmark's HINCRBY
+ * rate, ClickHouse's raw insert rate), and the drain through kinesalite against its raw
+ * GetRecords rate. Prints progress on stderr and the table on stdout.
+ */
+export async function runFoldBench(base: AdwatchConfig, o: FoldBenchOptions): Promise<void> {
+  const log = createLogger('warn', 'bench')
+  const progress = (msg: string) => process.stderr.write(`bench fold: ${msg}\n`)
+  const gen = (count: number, seed: number) =>
+    generateEventSet({ count, tenants: o.tenants, campaigns: o.campaigns, seed, nowMs: Date.now(), maxLatenessSec: base.consumer.maxLatenessSec, maxFutureSec: base.consumer.maxFutureSec })
+
+  progress(`generating ${formatRate(o.events)} events over ${o.campaigns} campaigns of ${o.tenants} tenants (untimed)`)
+  const foldSet = gen(o.events, 1)
+  const source = new MemoryShardSource(splitByShard(foldSet, o.shards), Date.now())
+  const rows = eventRows(decodeAll(foldSet), 'bench-ch-insert', o.shards, Date.now())
+
+  const fold: FoldRepetition[] = []
+  const redisLimit: number[] = []
+  const chInsert: number[] = []
+  for (let rep = 1; rep <= o.repetitions; rep++) {
+    progress(`repetition ${rep}/${o.repetitions}: fold`)
+    fold.push(await runFoldRepetition(freshConfig(base, 'f'), source, foldSet, o.events, log))
+    progress(`repetition ${rep}/${o.repetitions}: redis-benchmark, ClickHouse raw insert`)
+    redisLimit.push(await measureRedisBenchmark(base))
+    chInsert.push(await measureClickHouseInsert(freshConfig(base, 'c'), rows, CH_BATCH_ROWS, o.shards))
+  }
+  let stages: StageTimes | undefined
+  if (o.stages) {
+    progress('stages, one at a time')
+    stages = await measureStages(freshConfig(base, 's'), source, foldSet, o.events)
+  }
+
+  progress(`generating and putting ${formatRate(o.drainEvents)} events into kinesalite (${o.shards} shards; untimed)`)
+  const drainSet = gen(o.drainEvents, 2)
+  const kinesis = createKinesisClient(base.kinesis)
+  const raw: number[] = []
+  const drain: number[] = []
+  const streamName = freshConfig(base, 'd').kinesis.streamName
+  try {
+    const filled = await fillStream(kinesis, streamName, o.shards, drainSet)
+    for (let rep = 1; rep <= o.repetitions; rep++) {
+      progress(`repetition ${rep}/${o.repetitions}: raw GetRecords, drain through a worker`)
+      raw.push(await measureRawGetRecords(kinesis, filled, base.consumer.batchMaxRecords))
+      const cfg = freshConfig(base, 'd')
+      drain.push(await measureDrain({ ...cfg, kinesis: { ...cfg.kinesis, streamName } }, filled, drainSet, log))
+    }
+  } finally {
+    await deleteStream(kinesis, streamName).catch(() => undefined)
+    kinesis.destroy()
+  }
+
+  const foldRate = summarize(fold.map((r) => r.events / (r.wallMs / 1000)))
+  const redisRate = summarize(redisLimit)
+  const chRate = summarize(chInsert)
+  const rawRate = summarize(raw)
+  const drainRate = summarize(drain)
+  const drainRatio = drainRate.median / rawRate.median
+  const yesNo = (ok: boolean) => (ok ? 'yes' : 'NO')
+  const row = (what: string, s: Summary, ratio: string, budget: string, met: string) => [what, formatRate(s.median), formatRate(s.min), formatRate(s.max), ratio, budget, met]
+  const shardNote = `${o.shards} shards`
+  console.log(
+    `adwatch fold benchmark: ${os.cpus().length} cores, Node ${process.version}, ${o.repetitions} repetitions, ` +
+      `fold ${formatRate(o.events)} events, drain ${formatRate(o.drainEvents)} events, batches of ${base.consumer.batchMaxRecords}`,
+  )
+  console.log(
+    renderTable(
+      ['what', 'median', 'min', 'max', 'ratio to limit', 'budget', 'met'],
+      [
+        row(`fold, 1 worker, ${shardNote}, Redis + ClickHouse (events/s)`, foldRate, `${ratio(foldRate.median, redisRate.median)} redis-benchmark`, `>= ${formatRate(FOLD_BUDGET_EVENTS_PER_SEC)}/s`, yesNo(foldRate.median >= FOLD_BUDGET_EVENTS_PER_SEC)),
+        row('limit: redis-benchmark HINCRBY -P 64 -r 100000 (ops/s)', redisRate, '', '', ''),
+        row(`reference: ClickHouse insert ${CH_BATCH_ROWS}-row JSONEachRow, ${o.shards} in flight (rows/s)`, chRate, `fold = ${ratio(foldRate.median, chRate.median)}`, '', ''),
+        row(`kinesalite raw GetRecords, ${shardNote}, Limit ${base.consumer.batchMaxRecords} (records/s)`, rawRate, '', '', ''),
+        row('drain via startWorker, Redis + ClickHouse (events/s)', drainRate, `${ratio(drainRate.median, rawRate.median)} raw GetRecords`, `>= ${DRAIN_BUDGET_RATIO}x raw`, yesNo(drainRatio >= DRAIN_BUDGET_RATIO)),
+      ],
+    ),
+  )
+  console.log(`fold CPU per repetition (cores busy = CPU s / wall s): ${fold.map(cpuLine).join('; ')}`)
+  const perEvent = commandsPerEvent(fold[fold.length - 1]!)
+  console.log(
+    `Redis commands per folded event (inside the scripts): ${perEvent.total.toFixed(1)} (${perEvent.top}); at redis-benchmark's ` +
+      `median rate that alone bounds the fold near ${formatRate(redisRate.median / perEvent.total)} events/s`,
+  )
+  if (stages !== undefined) {
+    const total = STAGES.reduce((sum, s) => sum + stages.wallMs[s], 0)
+    console.log(`\nstages alone, one batch at a time (${formatRate(stages.events)} events; sum ${formatRate(stages.events / (total / 1000))} events/s):`)
+    console.log(
+      renderTable(
+        ['stage', 'ms', 'share', 'us/event', 'events/s alone', 'Redis CPU ms'],
+        STAGES.map((s) => {
+          const ms = stages.wallMs[s]
+          const cpu = stages.redisCpuMs[s]
+          return [s, ms.toFixed(0), `${((100 * ms) / total).toFixed(1)}%`, ((1000 * ms) / stages.events).toFixed(2), formatRate(stages.events / (ms / 1000)), cpu === undefined ? '' : cpu.toFixed(0)]
+        }),
+      ),
+    )
+  }
+  const failed = foldRate.median < FOLD_BUDGET_EVENTS_PER_SEC || drainRatio < DRAIN_BUDGET_RATIO
+  if (failed) process.exitCode = 1
+}
+
+function ratio(a: number, b: number): string {
+  return `${(a / b).toFixed(2)}x`
+}
+
+/** Data commands Redis ran per event (the script calls themselves and the bench's own reads left out). */
+function commandsPerEvent(r: FoldRepetition): { total: number; top: string } {
+  const skip = new Set(['evalsha', 'eval', 'script|load', 'hgetall', 'smembers', 'scan', 'unlink'])
+  const counted = [...r.redisCalls].filter(([name]) => !skip.has(name)).sort((a, b) => b[1] - a[1])
+  const total = counted.reduce((sum, [, n]) => sum + n, 0) / r.events
+  const top = counted.slice(0, 4).map(([name, n]) => `${name.toUpperCase()} ${(n / r.events).toFixed(2)}`).join(', ')
+  return { total, top }
+}
+
+function cpuLine(r: FoldRepetition): string {
+  const s = r.wallMs / 1000
+  return `node ${(r.cpuSec.node / s).toFixed(2)}, redis ${(r.cpuSec.redis / s).toFixed(2)}, machine ${(r.cpuSec.machine / s).toFixed(2)}`
+}
+
+/** Splits records over shards by partition key, as Kinesis routes them in an evenly split stream. */
+function splitByShard(set: EventSet, shards: number): Map<string, MemoryRecord[]> {
+  const out = new Map<string, MemoryRecord[]>()
+  for (let i = 0; i < shards; i++) out.set(`shardId-${String(i).padStart(12, '0')}`, [])
+  const ids = [...out.keys()]
+  for (const r of set.records) out.get(ids[evenShardIndex(r.partitionKey, shards)]!)!.push(r)
+  return out
+}
+
+/** Decodes every record of a set of valid events (for the ClickHouse reference rows). */
+function decodeAll(set: EventSet): AdEvent[] {
+  const ctx = { nowMs: Date.now(), maxLatenessMs: Number.MAX_SAFE_INTEGER, maxFutureMs: Number.MAX_SAFE_INTEGER, isKnownTenant: () => true }
+  return set.records.map((r) => {
+    const d = decodeEvent(r.data, ctx)
+    if (d.kind !== 'event') throw new Error(`generated record is invalid (${d.code}): ${d.reason}`)
+    return d.event
+  })
+}
