@@ -55,6 +55,31 @@ export class RedisKeys {
     return `${this.prefix}:{${tenant}}:meta:${level}:${entity}`
   }
 
+  /** Alert states of a tenant: hash fingerprint → JSON (pending and firing only). */
+  alertStates(tenant: string): string {
+    return `${this.prefix}:{${tenant}}:alert-states`
+  }
+
+  /** Log of a tenant's alert events (pending / firing / resolved): a stream. */
+  alertEvents(tenant: string): string {
+    return `${this.prefix}:{${tenant}}:alert-events`
+  }
+
+  /** Current rules of a tenant: hash id → stored rule JSON. */
+  rules(tenant: string): string {
+    return `${this.prefix}:{${tenant}}:rules`
+  }
+
+  /** Every saved version of one rule, oldest first: list of stored rule JSON. */
+  ruleVersions(tenant: string, id: string): string {
+    return `${this.prefix}:{${tenant}}:rule-versions:${id}`
+  }
+
+  /** Counter bumped on every rule save, so evaluators reload only when rules changed. */
+  rulesRevision(tenant: string): string {
+    return `${this.prefix}:{${tenant}}:rules-rev`
+  }
+
   /** Dedupe claims of one tenant for events whose timestamp falls in one minute. */
   dedupe(tenant: string, minuteStartMs: number): string {
     return `${this.prefix}:{${tenant}}:dd:${minuteStartMs}`
@@ -88,6 +113,36 @@ export class RedisKeys {
   /** Ingest totals of a stream (events, duplicates, dead letters, batches). */
   ingestStats(stream: string): string {
     return `${this.prefix}:stats:${stream}`
+  }
+
+  /** Consumer lag per shard of a stream: hash shard → `<millisBehindLatest>:<reported at ms>`. */
+  consumerLag(stream: string): string {
+    return `${this.prefix}:lag:${stream}`
+  }
+
+  /** One API key (hash: tenant, role, name, SHA-256 of the secret, times); the id is global. */
+  apiKey(keyId: string): string {
+    return `${this.prefix}:apikey:${keyId}`
+  }
+
+  /** Ids of a tenant's API keys, revoked ones included: set. */
+  apiKeysOf(tenant: string): string {
+    return `${this.prefix}:{${tenant}}:apikeys`
+  }
+
+  /** Prefix of the gateway's rate-limit counters (`<prefix>key:<id>`, `<prefix>ip:<ip>`), each with the window as TTL. */
+  rateLimitPrefix(): string {
+    return `${this.prefix}:rl:`
+  }
+
+  /** Claim that a dead letter was replayed (guards concurrent replays across gateways). */
+  deadLetterReplay(tenant: string, deadLetterId: string): string {
+    return `${this.prefix}:{${tenant}}:dl-replay:${deadLetterId}`
+  }
+
+  /** Prefix of the Socket.IO Redis adapter's pub/sub channels (channels, not keys). */
+  socketIoChannel(): string {
+    return `${this.prefix}:socket.io`
   }
 }
 

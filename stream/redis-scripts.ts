@@ -104,7 +104,21 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) 
 return 0
 `
 
+/**
+ * Saves a rule as its next version atomically. KEYS: versions list, current hash, revision.
+ * ARGV: rule id, rule JSON, author, saved-at ms. Returns the stored-rule JSON.
+ */
+const SAVE_RULE = `
+local version = redis.call('LLEN', KEYS[1]) + 1
+local stored = '{"rule":' .. ARGV[2] .. ',"version":' .. version .. ',"author":' .. cjson.encode(ARGV[3]) .. ',"savedAtMs":' .. ARGV[4] .. '}'
+redis.call('RPUSH', KEYS[1], stored)
+redis.call('HSET', KEYS[2], ARGV[1], stored)
+redis.call('INCR', KEYS[3])
+return stored
+`
+
 const SCRIPTS = {
+  adwSaveRule: SAVE_RULE,
   adwApplyBatch: APPLY_BATCH,
   adwClaimIds: CLAIM_IDS,
   adwAcquireLease: ACQUIRE_LEASE,

@@ -16,6 +16,11 @@ export class TenantDirectory {
     this.keys = new RedisKeys(keyPrefix)
   }
 
+  /** Registered tenants as of the last refresh. */
+  known(): string[] {
+    return [...this.tenants]
+  }
+
   isKnown(tenant: string): boolean {
     return this.tenants.has(tenant)
   }
