@@ -9,6 +9,8 @@ import { RedisKeys } from '../stream/redis-keys.ts'
 import { buildCatalogue } from '../stream/producer/catalogue.ts'
 import { EntitySettingsStore } from '../stream/entity-settings.ts'
 import { registerTenants } from '../stream/tenant-directory.ts'
+import { RedisRuleStore } from '../rules/rule-store.ts'
+import { readdirSync, readFileSync } from 'node:fs'
 
 /**
  * The local run: starts the servers (scripts/services), registers the synthetic tenants and
@@ -50,6 +52,13 @@ async function main(): Promise<void> {
     }
   }
 
+  // Example rules (rules/examples) for every synthetic tenant that has no rules yet.
+  const ruleStore = new RedisRuleStore(redis, cfg.redis.keyPrefix, Date.now)
+  const examples = readdirSync('rules/examples').filter((f) => f.endsWith('.json')).map((f) => JSON.parse(readFileSync(`rules/examples/${f}`, 'utf8')) as unknown)
+  for (const t of catalogue.tenants) {
+    if ((await ruleStore.list(t.name)).length === 0) for (const r of examples) await ruleStore.save(t.name, r, 'npm start')
+  }
+
   const children: Array<{ name: string; child: ChildProcess }> = []
   const start = (name: string, script: string, extraEnv: Record<string, string> = {}) => {
     const log = openSync(path.join(logDir, `${name}.log`), 'a')
@@ -62,8 +71,9 @@ async function main(): Promise<void> {
   }
   for (let i = 1; i <= WORKERS; i++) start(`worker-${i}`, 'stream/main.ts', { ADW_WORKER_ID: `dev-worker-${i}` })
   start('producer', 'stream/producer/main.ts')
+  start('rules', 'rules/main.ts')
 
-  console.log(`adwatch is running: ${WORKERS} workers and the synthetic producer (${cfg.producer.ratePerSec} events/s, ${catalogue.tenants.length} tenants).`)
+  console.log(`adwatch is running: ${WORKERS} workers, the rules engine and the synthetic producer (${cfg.producer.ratePerSec} events/s, ${catalogue.tenants.length} tenants).`)
   console.log(`  Redis       ${cfg.redis.url}   (keys ${cfg.redis.keyPrefix}:*)`)
   console.log(`  ClickHouse  ${cfg.clickhouse.url}/play   (database ${cfg.clickhouse.database}: events, rollup_minute, dead_letters)`)
   console.log(`  Kinesis     ${cfg.kinesis.endpoint}   (stream ${cfg.kinesis.streamName})`)
