@@ -35,6 +35,10 @@ test('table: lifecycle timing', () => {
     ['no data alerts', { ...plain, noData: 'alert' }, [[0, 'no-data'], [S, 'no-data'], [2 * S, 'false']], ['0:firing', '2:resolved']],
     ['no data keeps the last state', { ...plain, noData: 'keep_last' }, [[0, 'true'], [S, 'no-data'], [2 * S, 'no-data'], [3 * S, 'false']], ['0:firing', '3:resolved']],
     ['keep_last from nothing stays quiet', { ...plain, noData: 'keep_last' }, [[0, 'no-data'], [S, 'no-data']], []],
+    // for and keep_firing_for together: pending 0–60 s, fires at 60 s, a 20 s gap of no data (ok) is bridged, then resolves 30 s after the last true.
+    ['for with keep firing across a data gap', { forMs: M, keepFiringForMs: 30 * S, noData: 'ok' }, [[0, 'true'], [60 * S, 'true'], [70 * S, 'no-data'], [80 * S, 'true'], [100 * S, 'no-data'], [109 * S, 'false'], [110 * S, 'false']], ['0:pending', '60:firing', '110:resolved']],
+    // A pending alert interrupted by missing data under the "alert" policy keeps counting toward for.
+    ['no data counts toward for under alert', { forMs: M, keepFiringForMs: 0, noData: 'alert' }, [[0, 'true'], [30 * S, 'no-data'], [60 * S, 'no-data']], ['0:pending', '60:firing']],
   ]
   for (const [name, timing, steps, expected] of cases) assert.deepEqual(run(timing, steps).transitions, expected, name)
 })

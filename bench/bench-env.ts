@@ -6,6 +6,7 @@ import { migrate } from '../core/migrate.ts'
 import { ident, sql } from '../core/sql.ts'
 import { buildCatalogue, tenantNames } from '../stream/producer/catalogue.ts'
 import { generateTestRecords, type TestRecord } from '../stream/producer/test-events.ts'
+import { createTrafficGenerator } from '../stream/producer/traffic.ts'
 import { EntitySettingsStore } from '../stream/entity-settings.ts'
 import { registerTenants } from '../stream/tenant-directory.ts'
 
@@ -67,6 +68,41 @@ export function generateEventSet(o: EventSetOptions): EventSet {
   const catalogue = buildCatalogue({ seed: o.seed, tenants: names.length, names, campaigns: o.campaigns })
   const accountZones = catalogue.accounts.map((a) => ({ tenant: a.tenant, account: a.id, timeZone: a.timeZone }))
   return { records, tenants: names, accountZones }
+}
+
+/** Generation options of time-ordered traffic: `count` events arriving at `eventsPerSec`. */
+export interface TrafficSetOptions {
+  readonly count: number
+  readonly tenants: number
+  readonly campaigns: number
+  readonly seed: number
+  readonly nowMs: number
+  /** Rate of event time: the events span count / eventsPerSec seconds, ending a second before `nowMs`. */
+  readonly eventsPerSec: number
+}
+
+/**
+ * `count` valid, unique events in time order, as real-time traffic at `eventsPerSec` would
+ * put them on the stream: the synthetic producer's generator (stream/producer/traffic.ts) over
+ * the catalogue's campaigns, ad sets and ads, without its day curve so runs at any hour are
+ * alike. A batch of real-time traffic touches few minutes per entity; timestamps spread at
+ * random over half an hour would touch dozens.
+ */
+export function generateTrafficSet(o: TrafficSetOptions): EventSet & { readonly spanMs: number } {
+  const names = tenantNames(o.tenants)
+  const catalogue = buildCatalogue({ seed: o.seed, tenants: names.length, names, campaigns: o.campaigns })
+  const gen = createTrafficGenerator({ catalogue, seed: o.seed, dayCurve: false, idPrefix: `b${o.seed}-${o.nowMs.toString(36)}` })
+  const spanMs = Math.max(1_000, Math.ceil((1000 * o.count) / o.eventsPerSec))
+  const records: TestRecord[] = []
+  // Poisson counts: generate a little more than the span holds, keep the first `count`.
+  for (let startMs = o.nowMs - 1_000 - spanMs; records.length < o.count; startMs += 1_000) {
+    for (const e of gen.events(startMs, 1_000, o.eventsPerSec)) {
+      if (records.length === o.count) break
+      records.push({ data: Buffer.from(JSON.stringify(e)), partitionKey: `${e.tenant}/${e.campaign}` })
+    }
+  }
+  const accountZones = catalogue.accounts.map((a) => ({ tenant: a.tenant, account: a.id, timeZone: a.timeZone }))
+  return { records, tenants: names, accountZones, spanMs }
 }
 
 /** Registers the set's tenants and account time zones under the config's key prefix. */

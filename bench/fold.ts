@@ -5,11 +5,12 @@ import { createLogger } from '../core/log.ts'
 import { decodeEvent } from '../stream/decode.ts'
 import type { AdEvent } from '../stream/event.ts'
 import { evenShardIndex } from '../stream/kpl.ts'
-import { freshConfig, generateEventSet, type EventSet } from './bench-env.ts'
+import { freshConfig, generateTrafficSet, type EventSet } from './bench-env.ts'
 import { deleteStream, fillStream, measureDrain, measureRawGetRecords } from './drain.ts'
+import { measureClickHouseBlockInsert } from './fold-limits.ts'
 import { runFoldRepetition, type FoldRepetition } from './fold-run.ts'
 import { measureStages, STAGES, type StageTimes } from './fold-stages.ts'
-import { eventRows, measureClickHouseInsert, measureRedisBenchmark } from './limits.ts'
+import { measureRedisBenchmark } from './limits.ts'
 import { MemoryShardSource, type MemoryRecord } from './memory-shard-source.ts'
 import { formatRate, renderTable, summarize, type Summary } from './stats.ts'
 
@@ -21,32 +22,34 @@ export interface FoldBenchOptions {
   readonly shards: number
   readonly tenants: number
   readonly campaigns: number
-  /** Also time each stage of a batch alone (decode, claims, fold, Redis apply, ClickHouse insert). */
+  /** Also time each stage of a batch alone (decode, claims, fold, encode, Redis apply, ClickHouse insert). */
   readonly stages: boolean
+  /** Rate of event time of the generated traffic (default: the fold budget, real-time traffic a worker must keep up with). */
+  readonly eventsPerSec?: number
 }
 
 /** Budgets of DESIGN.md "Performance budgets" that this benchmark checks. */
 export const FOLD_BUDGET_EVENTS_PER_SEC = 100_000
 export const DRAIN_BUDGET_RATIO = 0.9
 
-const CH_BATCH_ROWS = 5_000
-
 /**
  * Measures, in one run and as medians over the repetitions: the fold rate of one worker into
  * both sinks without transport, the yardsticks it is held against (redis-benchmark's HINCRBY
- * rate, ClickHouse's raw insert rate), and the drain through kinesalite against its raw
- * GetRecords rate. Prints progress on stderr and the table on stdout.
+ * rate, ClickHouse's raw insert rate in the sink's block format), and the drain through
+ * kinesalite against its raw GetRecords rate. The traffic is the synthetic producer's, in time
+ * order, as real-time traffic arrives. Prints progress on stderr and the table on stdout.
  */
 export async function runFoldBench(base: AdwatchConfig, o: FoldBenchOptions): Promise<void> {
   const log = createLogger('warn', 'bench')
   const progress = (msg: string) => process.stderr.write(`bench fold: ${msg}\n`)
-  const gen = (count: number, seed: number) =>
-    generateEventSet({ count, tenants: o.tenants, campaigns: o.campaigns, seed, nowMs: Date.now(), maxLatenessSec: base.consumer.maxLatenessSec, maxFutureSec: base.consumer.maxFutureSec })
+  const eventsPerSec = o.eventsPerSec ?? FOLD_BUDGET_EVENTS_PER_SEC
+  const gen = (count: number, seed: number) => generateTrafficSet({ count, tenants: o.tenants, campaigns: o.campaigns, seed, nowMs: Date.now(), eventsPerSec })
 
-  progress(`generating ${formatRate(o.events)} events over ${o.campaigns} campaigns of ${o.tenants} tenants (untimed)`)
+  progress(`generating ${formatRate(o.events)} events of real-time traffic at ${formatRate(eventsPerSec)}/s over ${o.campaigns} campaigns of ${o.tenants} tenants (untimed)`)
   const foldSet = gen(o.events, 1)
   const source = new MemoryShardSource(splitByShard(foldSet, o.shards), Date.now())
-  const rows = eventRows(decodeAll(foldSet), 'bench-ch-insert', o.shards, Date.now())
+  const decoded = decodeAll(foldSet)
+  const blockRows = base.consumer.sinkBatchMaxRecords
 
   const fold: FoldRepetition[] = []
   const redisLimit: number[] = []
@@ -56,12 +59,12 @@ export async function runFoldBench(base: AdwatchConfig, o: FoldBenchOptions): Pr
     fold.push(await runFoldRepetition(freshConfig(base, 'f'), source, foldSet, o.events, log))
     progress(`repetition ${rep}/${o.repetitions}: redis-benchmark, ClickHouse raw insert`)
     redisLimit.push(await measureRedisBenchmark(base))
-    chInsert.push(await measureClickHouseInsert(freshConfig(base, 'c'), rows, CH_BATCH_ROWS, o.shards))
+    chInsert.push(await measureClickHouseBlockInsert(freshConfig(base, 'c'), decoded, blockRows, o.shards))
   }
   let stages: StageTimes | undefined
   if (o.stages) {
     progress('stages, one at a time')
-    stages = await measureStages(freshConfig(base, 's'), source, foldSet, o.events)
+    stages = await measureStages(freshConfig(base, 's'), source, foldSet, o.events, log)
   }
 
   progress(`generating and putting ${formatRate(o.drainEvents)} events into kinesalite (${o.shards} shards; untimed)`)
@@ -93,30 +96,33 @@ export async function runFoldBench(base: AdwatchConfig, o: FoldBenchOptions): Pr
   const row = (what: string, s: Summary, ratio: string, budget: string, met: string) => [what, formatRate(s.median), formatRate(s.min), formatRate(s.max), ratio, budget, met]
   const shardNote = `${o.shards} shards`
   console.log(
-    `adwatch fold benchmark: ${os.cpus().length} cores, Node ${process.version}, ${o.repetitions} repetitions, ` +
-      `fold ${formatRate(o.events)} events, drain ${formatRate(o.drainEvents)} events, batches of ${base.consumer.batchMaxRecords}`,
+    `adwatch fold benchmark: ${os.cpus().length} cores, Node ${process.version}, ${o.repetitions} repetitions, fold ${formatRate(o.events)} events ` +
+      `(real-time traffic at ${formatRate(eventsPerSec)}/s of event time: ${(foldSet.spanMs / 1000).toFixed(1)} s, ${o.campaigns} campaigns), drain ${formatRate(o.drainEvents)} events, ` +
+      `worker batches of up to ${formatRate(blockRows)} records (wait ${base.consumer.sinkBatchMaxWaitMs} ms, read-ahead ${formatRate(base.consumer.shardReadAheadRecords)} per shard), GetRecords pages of ${base.consumer.batchMaxRecords}`,
   )
   console.log(
     renderTable(
       ['what', 'median', 'min', 'max', 'ratio to limit', 'budget', 'met'],
       [
-        row(`fold, 1 worker, ${shardNote}, Redis + ClickHouse (events/s)`, foldRate, `${ratio(foldRate.median, redisRate.median)} redis-benchmark`, `>= ${formatRate(FOLD_BUDGET_EVENTS_PER_SEC)}/s`, yesNo(foldRate.median >= FOLD_BUDGET_EVENTS_PER_SEC)),
+        row(`fold, 1 worker, ${shardNote}, Redis + ClickHouse (events/s)`, foldRate, `${ratio(foldRate.median, chRate.median)} ClickHouse raw insert`, `>= ${formatRate(FOLD_BUDGET_EVENTS_PER_SEC)}/s`, yesNo(foldRate.median >= FOLD_BUDGET_EVENTS_PER_SEC)),
         row('limit: redis-benchmark HINCRBY -P 64 -r 100000 (ops/s)', redisRate, '', '', ''),
-        row(`reference: ClickHouse insert ${CH_BATCH_ROWS}-row JSONEachRow, ${o.shards} in flight (rows/s)`, chRate, `fold = ${ratio(foldRate.median, chRate.median)}`, '', ''),
-        row(`kinesalite raw GetRecords, ${shardNote}, Limit ${base.consumer.batchMaxRecords} (records/s)`, rawRate, '', '', ''),
+        row(`limit: ClickHouse raw insert, ${formatRate(blockRows)}-row RowBinary blocks, one at a time (rows/s)`, chRate, '', '', ''),
+        row(`limit: kinesalite raw GetRecords, ${shardNote}, Limit ${base.consumer.batchMaxRecords} (records/s)`, rawRate, '', '', ''),
         row('drain via startWorker, Redis + ClickHouse (events/s)', drainRate, `${ratio(drainRate.median, rawRate.median)} raw GetRecords`, `>= ${DRAIN_BUDGET_RATIO}x raw`, yesNo(drainRatio >= DRAIN_BUDGET_RATIO)),
       ],
     ),
   )
   console.log(`fold CPU per repetition (cores busy = CPU s / wall s): ${fold.map(cpuLine).join('; ')}`)
+  console.log(cpuPerEventLine(fold))
+  console.log(`fold worker batches per repetition: ${fold.map((r) => `${r.batches} (mean ${formatRate(r.events / Math.max(1, r.batches))} records)`).join('; ')}`)
   const perEvent = commandsPerEvent(fold[fold.length - 1]!)
   console.log(
-    `Redis commands per folded event (inside the scripts): ${perEvent.total.toFixed(1)} (${perEvent.top}); at redis-benchmark's ` +
+    `Redis commands per folded event (inside the scripts): ${perEvent.total.toFixed(2)} (${perEvent.top}); at redis-benchmark's ` +
       `median rate that alone bounds the fold near ${formatRate(redisRate.median / perEvent.total)} events/s`,
   )
   if (stages !== undefined) {
     const total = STAGES.reduce((sum, s) => sum + stages.wallMs[s], 0)
-    console.log(`\nstages alone, one batch at a time (${formatRate(stages.events)} events; sum ${formatRate(stages.events / (total / 1000))} events/s):`)
+    console.log(`\nstages alone, one at a time (${formatRate(stages.events)} events in ${stages.batches} worker batches; sum ${formatRate(stages.events / (total / 1000))} events/s):`)
     console.log(
       renderTable(
         ['stage', 'ms', 'share', 'us/event', 'events/s alone', 'Redis CPU ms'],
@@ -141,13 +147,26 @@ function commandsPerEvent(r: FoldRepetition): { total: number; top: string } {
   const skip = new Set(['evalsha', 'eval', 'script|load', 'hgetall', 'smembers', 'scan', 'unlink'])
   const counted = [...r.redisCalls].filter(([name]) => !skip.has(name)).sort((a, b) => b[1] - a[1])
   const total = counted.reduce((sum, [, n]) => sum + n, 0) / r.events
-  const top = counted.slice(0, 4).map(([name, n]) => `${name.toUpperCase()} ${(n / r.events).toFixed(2)}`).join(', ')
+  const top = counted.slice(0, 5).map(([name, n]) => `${name.toUpperCase()} ${(n / r.events).toFixed(3)}`).join(', ')
   return { total, top }
 }
 
 function cpuLine(r: FoldRepetition): string {
   const s = r.wallMs / 1000
-  return `node ${(r.cpuSec.node / s).toFixed(2)}, redis ${(r.cpuSec.redis / s).toFixed(2)}, machine ${(r.cpuSec.machine / s).toFixed(2)}`
+  return `node ${(r.cpuSec.node / s).toFixed(2)}, redis ${(r.cpuSec.redis / s).toFixed(2)}, clickhouse ${(r.cpuSec.clickhouse / s).toFixed(2)}, machine ${(r.cpuSec.machine / s).toFixed(2)}`
+}
+
+/** CPU per event of each process (medians over the repetitions): what bounds the rate on few cores. */
+function cpuPerEventLine(fold: readonly FoldRepetition[]): string {
+  const us = (pick: (r: FoldRepetition) => number) => summarize(fold.map((r) => (1e6 * pick(r)) / r.events)).median
+  const node = us((r) => r.cpuSec.node)
+  const redis = us((r) => r.cpuSec.redis)
+  const ch = us((r) => r.cpuSec.clickhouse)
+  return (
+    `fold CPU per event (median): node ${node.toFixed(1)} us, redis ${redis.toFixed(1)} us, clickhouse queries ${ch.toFixed(1)} us; ` +
+    `sum ${(node + redis + ch).toFixed(1)} us, so ${os.cpus().length} cores bound the fold near ${formatRate((os.cpus().length * 1e6) / (node + redis + ch))} events/s ` +
+    `and Node's one thread near ${formatRate(1e6 / node)} events/s`
+  )
 }
 
 /** Splits records over shards by partition key, as Kinesis routes them in an evenly split stream. */

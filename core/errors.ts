@@ -34,6 +34,8 @@ export const ERROR_CODES = {
   ADW_SETTINGS_INVALID: 'A campaign or account setting is invalid (a negative budget, an unknown time zone).',
   ADW_RULE_INVALID: 'A rule failed validation; each problem names its JSON path and what would be valid.',
   ADW_RULE_NOT_FOUND: 'No rule (or rule version) with that id exists for the tenant.',
+  ADW_BACKTEST_INVALID: 'A backtest request is out of bounds (days, time range) or names no rule; the message says what fits.',
+  ADW_BACKTEST_READ: 'Reading the minute rollups for a backtest failed or ClickHouse answered unexpectedly; retrying can help.',
   ADW_CH_MIGRATION: 'A ClickHouse migration failed; the message names the file and statement.',
   ADW_SQL_VALUE: 'A value cannot be written into SQL (NaN, Infinity, an unsupported type).',
   ADW_GATEWAY_INVALID_REQUEST: 'A request failed its JSON Schema or a check of the route; the message names the field.',
@@ -51,6 +53,17 @@ export const ERROR_CODES = {
   ADW_DETECT_UNKNOWN: 'A detector name is not one of the registered detectors; the message names where it came from and lists them.',
   ADW_DETECT_INPUT: 'A row of a series to score is malformed (missing column, unparseable timestamp or value); the message names the row.',
   ADW_DETECT_STORE: 'A detector read or write against Redis or ClickHouse failed; the runner retries on its next tick.',
+  ADW_NOTIFY_FAILED: 'A receiver could not be reached or answered 408/5xx; the outbox retries it with backoff.',
+  ADW_NOTIFY_RATE_LIMITED: 'A receiver answered 429; the outbox waits for its Retry-After (or backoff) and retries.',
+  ADW_NOTIFY_REJECTED: 'A receiver refused the notification (4xx other than 408/429); it goes to the dead-letter list without retries.',
+  ADW_NOTIFY_CIRCUIT_OPEN: 'The receiver\'s circuit breaker is open after repeated failures; notifications wait for its half-open probe.',
+  ADW_NOTIFY_SECRET_MISSING: 'A receiver names a secret that is neither in the secrets file nor in an ADW_ALERTS_SECRET_* variable.',
+  ADW_NOTIFY_RECEIVER_UNKNOWN: 'A queued notification names a receiver that the tenant\'s routing config no longer has.',
+  ADW_ALERT_ROUTING_INVALID: 'A routing config failed validation; each problem names its JSON path and what would be valid.',
+  ADW_ALERT_SILENCE_INVALID: 'A silence or acknowledgement is invalid (bad matcher or regex, end before start, no author).',
+  ADW_ALERT_NOT_FOUND: 'No such alert, silence or dead-lettered notification in the tenant.',
+  ADW_ALERT_STORE: 'An alerts read or write against Redis or ClickHouse failed; the alerts process retries on its next tick.',
+  ADW_ALERT_LEASE_LOST: 'The alerts process lost a tenant\'s lease (expired or taken over); it stops handling that tenant without writing.',
 } as const
 
 export type ErrorCode = keyof typeof ERROR_CODES

@@ -12,7 +12,7 @@ import { CONFIG_VARIABLES } from '../core/config.ts'
 const root = fileURLToPath(new URL('..', import.meta.url))
 
 const INFRA = ['redis', 'clickhouse', 'kinesis', 'alertmanager'] as const
-const ADWATCH = ['worker', 'producer'] as const
+const ADWATCH = ['worker', 'producer', 'gateway', 'alerts'] as const
 
 /** Which variable of `scripts/services env` names each server's URL. */
 const URL_VARIABLE: Record<(typeof INFRA)[number], string> = {
@@ -25,6 +25,8 @@ const URL_VARIABLE: Record<(typeof INFRA)[number], string> = {
 const COMMANDS: Record<(typeof ADWATCH)[number], string> = {
   worker: 'npx tsx stream/main.ts',
   producer: 'npx tsx stream/producer/main.ts',
+  gateway: 'npx tsx gateway/main.ts',
+  alerts: 'npx tsx alerts/main.ts',
 }
 
 type Service = {
@@ -214,4 +216,15 @@ test('each server is published on 127.0.0.1 at the local run\'s port', () => {
   for (const [name, service] of Object.entries(services)) {
     for (const p of portsOf(service)) assert.equal(p.hostIp, '127.0.0.1', `${name} publishes ${p.published ?? '(random)'}:${p.target} beyond 127.0.0.1`)
   }
+})
+
+test('the gateway listens on all interfaces in its container and is published on 127.0.0.1 at the local run\'s port', () => {
+  const services = loadCompose()
+  const env = environmentOf(services.gateway!)
+  assert.equal(env.get('ADW_GATEWAY_HOST'), '0.0.0.0', 'inside a container, 127.0.0.1 is unreachable from the host')
+  const local = CONFIG_VARIABLES.find((v) => v.name === 'ADW_GATEWAY_PORT')!.default
+  const published = portsOf(services.gateway!).find((p) => p.published === local)
+  assert.ok(published, `gateway does not publish host port ${local}, the local run's`)
+  assert.equal(published.target, Number(env.get('ADW_GATEWAY_PORT')))
+  assert.ok(hasHealthcheck(services.gateway), 'gateway has a healthcheck (GET /health)')
 })

@@ -11,6 +11,9 @@ import { EntitySettingsStore } from '../stream/entity-settings.ts'
 import { registerTenants } from '../stream/tenant-directory.ts'
 import { RedisRuleStore } from '../rules/rule-store.ts'
 import { readdirSync, readFileSync } from 'node:fs'
+import { randomBytes } from 'node:crypto'
+import { SignJWT } from 'jose'
+import { RedisApiKeyStore } from '../gateway/auth/api-key-store.ts'
 
 /**
  * The local run: starts the servers (scripts/services), registers the synthetic tenants and
@@ -36,7 +39,8 @@ async function main(): Promise<void> {
       .filter((m): m is RegExpExecArray => m !== null)
       .map((m) => [m[1]!, m[2]!]),
   )
-  const env = { ...process.env, ...serverEnv }
+  // The gateway's HS256 secret: yours if set, else a fresh one per run (the dev token below is signed with it).
+  const env = { ...process.env, ...serverEnv, ADW_JWT_SECRET: process.env.ADW_JWT_SECRET ?? randomBytes(36).toString('base64url') }
   const cfg = loadConfig(env)
   const logDir = path.join(process.env.ADW_SERVICES_DIR ?? path.join(process.env.TMPDIR ?? '/tmp', 'adwatch-services'), 'logs')
   mkdirSync(logDir, { recursive: true })
@@ -72,11 +76,36 @@ async function main(): Promise<void> {
   for (let i = 1; i <= WORKERS; i++) start(`worker-${i}`, 'stream/main.ts', { ADW_WORKER_ID: `dev-worker-${i}` })
   start('producer', 'stream/producer/main.ts')
   start('rules', 'rules/main.ts')
+  // The alert pipeline; without a routing config a tenant's notifications go to its log (alerts.log).
+  start('alerts', 'alerts/main.ts', { ADW_ALERTS_WORKER_ID: 'dev-alerts', ADW_ALERTS_DEFAULT_RECEIVER: 'log' })
+  // The dashboard the gateway serves (web/dist), built fresh so the printed link opens this checkout's.
+  const web = spawnSync(process.execPath, ['--import', 'tsx', 'web/build.ts'], { stdio: ['ignore', 'inherit', 'inherit'] })
+  if (web.status !== 0) throw new Error(`building the dashboard failed (exit ${web.status}); run \`node --import tsx web/build.ts\` to see why`)
+  start('gateway', 'gateway/main.ts')
 
-  console.log(`adwatch is running: ${WORKERS} workers, the rules engine and the synthetic producer (${cfg.producer.ratePerSec} events/s, ${catalogue.tenants.length} tenants).`)
+  // Ready-made credentials for the first synthetic tenant: an admin JWT (12 h) and an admin API key.
+  const devTenant = catalogue.tenants[0]!.name
+  const devToken = await new SignJWT({ app_metadata: { tenant: devTenant, role: 'admin' } })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject('dev')
+    .setIssuedAt()
+    .setExpirationTime('12h')
+    .sign(new TextEncoder().encode(cfg.gateway.jwt.secret!))
+  const devKey = (await new RedisApiKeyStore(redis, cfg.redis.keyPrefix).create({ tenant: devTenant, role: 'admin', name: 'npm start', createdBy: 'npm start', nowMs: Date.now() })).key
+  const gatewayUrl = `http://${cfg.gateway.host}:${cfg.gateway.port}`
+
+  console.log(`adwatch is running: ${WORKERS} workers, the rules engine, the gateway and the synthetic producer (${cfg.producer.ratePerSec} events/s, ${catalogue.tenants.length} tenants).`)
   console.log(`  Redis       ${cfg.redis.url}   (keys ${cfg.redis.keyPrefix}:*)`)
   console.log(`  ClickHouse  ${cfg.clickhouse.url}/play   (database ${cfg.clickhouse.database}: events, rollup_minute, dead_letters)`)
   console.log(`  Kinesis     ${cfg.kinesis.endpoint}   (stream ${cfg.kinesis.streamName})`)
+  console.log(`  Gateway     ${gatewayUrl}   (API docs ${gatewayUrl}/docs, Socket.IO, ${gatewayUrl}/metrics)`)
+  console.log(`  Dashboard   ${gatewayUrl}/#token=${devToken}`)
+  console.log(`              (opens signed in; or paste the dev token or API key below at ${gatewayUrl}/)`)
+  console.log(`  Dev token   ${devToken}`)
+  console.log(`              (JWT: tenant ${devTenant}, role admin, 12 h)`)
+  console.log(`  Dev API key ${devKey}`)
+  console.log(`  Try         curl -H "Authorization: Bearer ${devKey}" '${gatewayUrl}/api/v1/campaigns?limit=3'`)
+  console.log(`  Alerts      notifications in ${path.join(logDir, 'alerts.log')} (no receivers configured; see docs/alerts.md)`)
   console.log(`  Logs        ${logDir}`)
   console.log('Ctrl-C stops every process it started.')
 

@@ -1,14 +1,17 @@
+import { Readable } from 'node:stream'
 import type { ClickHouseClient } from '@clickhouse/client'
 import { ident, sql, type SqlFragment } from '../core/sql.ts'
 import type { AdEvent } from './event.ts'
 import type { DeadLetterCode } from './decode.ts'
 import type { Position } from './positions.ts'
+import { RowBinaryWriter } from './row-binary.ts'
 import { ClickHouseSinkError } from './errors.ts'
 
-/** One valid unique event with the shard position that carries it. */
-export interface PositionedEvent {
-  readonly event: AdEvent
+/** One valid unique event with the shard and position that carry it. */
+export interface ShardEvent {
+  readonly shard: string
   readonly pos: Position
+  readonly event: AdEvent
 }
 
 /** One record that failed the contract, as stored in `dead_letters`. */
@@ -23,15 +26,37 @@ export interface DeadLetter {
   readonly arrivalMs: number
 }
 
+/** A dead letter with the shard it was read from. */
+export interface ShardDeadLetter {
+  readonly shard: string
+  readonly letter: DeadLetter
+}
+
+/** Events encoded for one insert: a RowBinary body in the column order of EVENT_COLUMNS. */
+export interface EncodedEvents {
+  readonly rows: number
+  readonly body: Buffer
+}
+
+/** Columns of `events` (core/migrations/0001_events.sql) in the order encodeEvents writes them. */
+export const EVENT_COLUMNS = [
+  'tenant', 'platform', 'account', 'campaign', 'adset', 'ad', 'id', 'type', 'ts', 'ts_ms',
+  'impressions', 'clicks', 'spend_micros', 'conversions', 'revenue_micros', 'currency',
+  'stream', 'shard', 'pos', 'ingested_at',
+] as const
+
 /**
- * The ClickHouse sink: raw events (the per-minute rollup and the shard checkpoint follow by
- * materialized views from the same insert block) and dead letters.
+ * The ClickHouse sink: raw events (the per-minute rollup and the per-shard checkpoints follow
+ * by materialized views from the same insert block) and dead letters.
  */
 export class ClickHouseHistoryWriter {
   private readonly db: SqlFragment
+  private readonly insertEventsQuery: string
 
   constructor(private readonly ch: ClickHouseClient, database: string) {
     this.db = ident(database)
+    const columns = EVENT_COLUMNS.map((c) => ident(c).text).join(', ')
+    this.insertEventsQuery = `INSERT INTO ${this.db.text}.${ident('events').text} (${columns}) FORMAT RowBinary`
   }
 
   /** The sink's checkpoint per shard of a stream: the highest position of any stored event. */
@@ -46,10 +71,15 @@ export class ClickHouseHistoryWriter {
     }
   }
 
-  /** Inserts dead letters; replays of the same position collapse in the ReplacingMergeTree. */
+  /** Inserts one shard's dead letters; replays of the same position collapse in the ReplacingMergeTree. */
   async insertDeadLetters(stream: string, shard: string, letters: readonly DeadLetter[], nowMs: number): Promise<void> {
+    await this.insertShardDeadLetters(stream, letters.map((letter) => ({ shard, letter })), nowMs)
+  }
+
+  /** Inserts dead letters of any shards in one insert (JSONEachRow: they are few). */
+  async insertShardDeadLetters(stream: string, letters: readonly ShardDeadLetter[], nowMs: number): Promise<void> {
     if (letters.length === 0) return
-    const values = letters.map((d) => ({
+    const values = letters.map(({ shard, letter: d }) => ({
       stream,
       shard,
       pos: d.pos,
@@ -62,43 +92,61 @@ export class ClickHouseHistoryWriter {
       arrived_at: Math.floor(d.arrivalMs / 1000),
       received_at: Math.floor(nowMs / 1000),
     }))
-    await this.insert('dead_letters', values)
-  }
-
-  /** Inserts events in one block; the block also carries the checkpoint (stream, shard, pos). */
-  async insertEvents(stream: string, shard: string, events: readonly PositionedEvent[], nowMs: number): Promise<void> {
-    if (events.length === 0) return
-    const ingestedAt = Math.floor(nowMs / 1000)
-    const values = events.map(({ event: e, pos }) => ({
-      tenant: e.tenant,
-      platform: e.platform,
-      account: e.account,
-      campaign: e.campaign,
-      adset: e.adset,
-      ad: e.ad,
-      id: e.id,
-      type: e.type,
-      ts: Math.floor(e.tsMs / 1000),
-      ts_ms: e.tsMs,
-      impressions: e.impressions,
-      clicks: e.clicks,
-      spend_micros: e.spendMicros,
-      conversions: e.conversions,
-      revenue_micros: e.revenueMicros,
-      currency: e.currency,
-      stream,
-      shard,
-      pos,
-      ingested_at: ingestedAt,
-    }))
-    await this.insert('events', values)
-  }
-
-  private async insert(table: string, values: readonly Record<string, unknown>[]): Promise<void> {
     try {
-      await this.ch.insert({ table: `${this.db.text}.${ident(table).text}`, values: values as Record<string, unknown>[], format: 'JSONEachRow' })
+      await this.ch.insert({ table: `${this.db.text}.${ident('dead_letters').text}`, values, format: 'JSONEachRow' })
     } catch (err) {
-      throw new ClickHouseSinkError(`insert into ${table} (${values.length} rows): ${(err as Error).message}`, { cause: err })
+      throw new ClickHouseSinkError(`insert into dead_letters (${values.length} rows): ${(err as Error).message}`, { cause: err })
     }
+  }
+
+  /**
+   * Encodes events for one insert, without I/O (the consumer encodes the next batch while the
+   * current one is being written). Every row carries stream, shard and pos.
+   */
+  encodeEvents(stream: string, events: readonly ShardEvent[], nowMs: number): EncodedEvents {
+    const w = new RowBinaryWriter(events.length * 256)
+    const ingestedAtSec = Math.floor(nowMs / 1000)
+    for (const { shard, pos, event: e } of events) {
+      w.string(e.tenant)
+      w.string(e.platform)
+      w.string(e.account)
+      w.string(e.campaign)
+      w.string(e.adset)
+      w.string(e.ad)
+      w.string(e.id)
+      w.string(e.type)
+      w.dateTime(Math.floor(e.tsMs / 1000))
+      w.uint64(e.tsMs)
+      w.uint64(e.impressions)
+      w.uint64(e.clicks)
+      w.uint64(e.spendMicros)
+      w.uint64(e.conversions)
+      w.uint64(e.revenueMicros)
+      w.string(e.currency)
+      w.string(stream)
+      w.string(shard)
+      w.string(pos)
+      w.dateTime(ingestedAtSec)
+    }
+    return { rows: events.length, body: w.finish() }
+  }
+
+  /** Inserts encoded events as one block; the block also carries each shard's checkpoint. */
+  async insertEncodedEvents(encoded: EncodedEvents): Promise<void> {
+    if (encoded.rows === 0) return
+    try {
+      const res = await this.ch.exec({ query: this.insertEventsQuery, values: Readable.from([encoded.body], { objectMode: false }) })
+      // An insert answers with an empty body; read it to the end so the socket returns to the pool.
+      for await (const _ of res.stream) {
+        // nothing to read
+      }
+    } catch (err) {
+      throw new ClickHouseSinkError(`insert into events (${encoded.rows} rows): ${(err as Error).message}`, { cause: err })
+    }
+  }
+
+  /** Encodes and inserts events in one block. */
+  async insertEvents(stream: string, events: readonly ShardEvent[], nowMs: number): Promise<void> {
+    await this.insertEncodedEvents(this.encodeEvents(stream, events, nowMs))
   }
 }

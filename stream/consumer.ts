@@ -2,14 +2,16 @@ import { sleep } from '../core/backoff.ts'
 import type { ConsumerConfig } from '../core/config.ts'
 import type { Logger } from '../core/log.ts'
 import type { Deaggregate } from './batch-plan.ts'
+import { BatchSink, type BatchStats } from './batch-sink.ts'
 import type { ClickHouseHistoryWriter } from './clickhouse-history-writer.ts'
 import type { ShardInfo, ShardSource } from './kinesis-shard-source.ts'
-import type { RedisLeaseManager } from './lease-manager.ts'
+import type { Lease, RedisLeaseManager } from './lease-manager.ts'
 import { LocalDayCalendar } from './local-day.ts'
 import type { RedisCounterStore } from './redis-counter-store.ts'
 import { planAssignment } from './shard-assignment.ts'
-import { ShardProcessor, type BatchStats, type ShardProcessorDeps } from './shard-processor.ts'
+import { ShardReader, type ShardOutcome } from './shard-reader.ts'
 import type { TenantDirectory } from './tenant-directory.ts'
+import { WorkerBatcher } from './worker-batcher.ts'
 
 /** Adapters and clock a consumer worker runs on. */
 export interface ConsumerDeps {
@@ -22,6 +24,8 @@ export interface ConsumerDeps {
   readonly deaggregate: Deaggregate
   readonly now: () => number
   readonly log: Logger
+  /** Told when a shard's reader ends (benchmarks wait for every closed shard to finish). */
+  readonly onShardEnded?: (shardId: string, outcome: ShardOutcome) => void
 }
 
 /** Running totals of one worker, for its status line and /metrics. */
@@ -38,39 +42,67 @@ const TENANT_REFRESH_MS = 30_000
 
 /**
  * One consumer worker: keeps its fair share of shard leases (renewing, taking free ones,
- * handing back extras), runs a ShardProcessor per held shard, and on stop() lets each finish
- * its batch, then releases every lease.
+ * handing back extras), runs a ShardReader per held shard into one WorkerBatcher, and one
+ * BatchSink loop that writes batches across all its shards. stop() lets the sink write the
+ * batches it has taken, then releases every lease.
  */
 export class Consumer {
-  private readonly processors = new Map<string, { processor: ShardProcessor; done: Promise<void> }>()
+  private readonly readers = new Map<string, { reader: ShardReader; done: Promise<void> }>()
   private readonly calendar = new LocalDayCalendar()
   private readonly stopper = new AbortController()
+  private readonly sinkStopper = new AbortController()
+  private readonly batcher: WorkerBatcher<ShardReader>
+  private readonly sink: BatchSink
   private shards: ShardInfo[] = []
   private shardsAtMs = -Infinity
   private loop: Promise<void> | undefined
+  private sinkLoop: Promise<void> | undefined
   readonly stats: ConsumerStats = { userRecords: 0, events: 0, duplicates: 0, deadLetters: 0, lagMsByShard: new Map() }
 
-  constructor(private readonly deps: ConsumerDeps, private readonly cfg: ConsumerConfig) {}
+  constructor(private readonly deps: ConsumerDeps, private readonly cfg: ConsumerConfig) {
+    this.batcher = new WorkerBatcher<ShardReader>({
+      maxRecords: cfg.sinkBatchMaxRecords,
+      maxWaitMs: cfg.sinkBatchMaxWaitMs,
+      readAheadRecords: cfg.shardReadAheadRecords,
+      now: deps.now,
+    })
+    this.sink = new BatchSink({
+      stream: deps.stream,
+      counters: deps.counters,
+      history: deps.history,
+      leases: deps.leases,
+      dayOf: (e) => this.calendar.dayOf(e.tsMs, deps.tenants.timeZoneOf(e.tenant, e.account)),
+      now: deps.now,
+      log: deps.log,
+      minLeaseForInsertMs: Math.min(2_000, cfg.leaseTtlMs / 4),
+      onBatch: (s) => this.record(s),
+    })
+  }
 
-  /** Starts coordinating; resolves once the first round has run. */
+  /** Starts coordinating and the sink loop; resolves once the first round has run. */
   async start(): Promise<void> {
     await this.deps.tenants.refresh()
+    this.sinkLoop = this.sink.run(this.batcher, this.sinkStopper.signal).catch((err: unknown) => {
+      this.deps.log.error({ err: (err as Error).message }, 'sink loop failed')
+    })
     await this.round()
     this.loop = this.runLoop()
   }
 
-  /** Graceful stop: every processor finishes its batch and checkpoints, then leases are released. */
+  /** Graceful stop: batches already taken are written and checkpointed, then leases are released. */
   async stop(): Promise<void> {
     this.stopper.abort()
     await this.loop
-    for (const { processor } of this.processors.values()) processor.stop()
-    await Promise.all([...this.processors.values()].map((p) => p.done))
+    for (const { reader } of this.readers.values()) reader.stop()
+    this.sinkStopper.abort()
+    await Promise.all([...this.readers.values()].map((p) => p.done))
+    await this.sinkLoop
     await this.deps.leases.leave().catch(() => undefined)
   }
 
   /** Shards this worker reads now. */
   heldShards(): string[] {
-    return [...this.processors.keys()]
+    return [...this.readers.keys()]
   }
 
   private async runLoop(): Promise<void> {
@@ -90,10 +122,10 @@ export class Consumer {
     const d = this.deps
     const now = d.now()
     const liveWorkers = await d.leases.heartbeat(now)
-    for (const [shardId, { processor }] of this.processors) {
-      if (!(await d.leases.renew(processor.lease))) {
+    for (const [shardId, { reader }] of this.readers) {
+      if (!(await d.leases.renew(reader.lease))) {
         d.log.warn({ shard: shardId }, 'lease could not be renewed; stopping the shard')
-        processor.loseLease()
+        reader.loseLease('the lease could not be renewed')
       }
     }
     await d.tenants.refresh(TENANT_REFRESH_MS)
@@ -102,8 +134,8 @@ export class Consumer {
       this.shardsAtMs = now
     }
     const done = await d.leases.doneShards(this.shards.map((s) => s.shardId))
-    const plan = planAssignment({ shards: this.shards, done, held: new Set(this.processors.keys()), liveWorkers })
-    let held = [...this.processors.keys()].filter((s) => plan.readable.includes(s)).length
+    const plan = planAssignment({ shards: this.shards, done, held: new Set(this.readers.keys()), liveWorkers })
+    let held = [...this.readers.keys()].filter((s) => plan.readable.includes(s)).length
     for (const shardId of shuffle(plan.candidates)) {
       if (held >= plan.target || this.stopper.signal.aborted) break
       const lease = await d.leases.tryAcquire(shardId)
@@ -112,62 +144,63 @@ export class Consumer {
       this.launch(lease)
     }
     if (plan.releaseCount > 0) {
-      const extras = [...this.processors.values()].slice(0, plan.releaseCount)
-      for (const { processor } of extras) {
-        d.log.info({ shard: processor.shardId, target: plan.target }, 'handing a shard back to rebalance')
-        processor.stop()
+      const extras = [...this.readers.values()].slice(0, plan.releaseCount)
+      for (const { reader } of extras) {
+        d.log.info({ shard: reader.shardId, target: plan.target }, 'handing a shard back to rebalance')
+        reader.stop()
       }
     }
   }
 
-  private launch(lease: NonNullable<Awaited<ReturnType<RedisLeaseManager['tryAcquire']>>>): void {
+  private launch(lease: Lease): void {
     const d = this.deps
-    const deps: ShardProcessorDeps = {
-      stream: d.stream,
-      source: d.source,
-      counters: d.counters,
-      history: d.history,
-      leases: d.leases,
-      deaggregate: d.deaggregate,
-      dayOf: (e) => this.calendar.dayOf(e.tsMs, d.tenants.timeZoneOf(e.tenant, e.account)),
-      decodeContext: (nowMs) => ({
-        nowMs,
-        maxLatenessMs: this.cfg.maxLatenessSec * 1000,
-        maxFutureMs: this.cfg.maxFutureSec * 1000,
-        isKnownTenant: (t) => d.tenants.isKnown(t),
-      }),
-      refreshTenants: () => d.tenants.refresh(1_000),
-      now: d.now,
-      log: d.log,
-      batchMaxRecords: this.cfg.batchMaxRecords,
-      pollIdleMs: this.cfg.pollIdleMs,
-      startPosition: this.cfg.startPosition,
-      minLeaseForInsertMs: Math.min(2_000, this.cfg.leaseTtlMs / 4),
-      onBatch: (shardId, s) => this.record(shardId, s),
-    }
-    const processor = new ShardProcessor(deps, lease)
+    const reader = new ShardReader(
+      {
+        stream: d.stream,
+        source: d.source,
+        counters: d.counters,
+        history: d.history,
+        leases: d.leases,
+        batcher: this.batcher,
+        deaggregate: d.deaggregate,
+        decodeContext: (nowMs) => ({
+          nowMs,
+          maxLatenessMs: this.cfg.maxLatenessSec * 1000,
+          maxFutureMs: this.cfg.maxFutureSec * 1000,
+          isKnownTenant: (t) => d.tenants.isKnown(t),
+        }),
+        refreshTenants: () => d.tenants.refresh(1_000),
+        now: d.now,
+        log: d.log,
+        pageMaxRecords: this.cfg.batchMaxRecords,
+        pollIdleMs: this.cfg.pollIdleMs,
+        startPosition: this.cfg.startPosition,
+        onLag: (shardId, lagMs) => this.stats.lagMsByShard.set(shardId, lagMs),
+      },
+      lease,
+    )
     d.log.info({ shard: lease.shardId, token: lease.token }, 'shard lease acquired')
-    const done = processor
+    const done = reader
       .run()
       .catch((err: unknown) => {
-        d.log.error({ shard: lease.shardId, err: (err as Error).message }, 'shard processor failed; the shard will be taken again')
+        d.log.error({ shard: lease.shardId, err: (err as Error).message }, 'shard reader failed; the shard will be taken again')
         return 'stopped' as const
       })
       .then(async (outcome) => {
-        this.processors.delete(lease.shardId)
+        this.readers.delete(lease.shardId)
         this.stats.lagMsByShard.delete(lease.shardId)
         if (outcome !== 'lease-lost') await d.leases.release(lease).catch(() => undefined)
         d.log.info({ shard: lease.shardId, outcome }, 'shard released')
+        d.onShardEnded?.(lease.shardId, outcome)
       })
-    this.processors.set(lease.shardId, { processor, done })
+    this.readers.set(lease.shardId, { reader, done })
   }
 
-  private record(shardId: string, s: BatchStats): void {
+  private record(s: BatchStats): void {
     this.stats.userRecords += s.userRecords
     this.stats.events += s.events
     this.stats.duplicates += s.duplicates
     this.stats.deadLetters += s.deadLetters
-    this.stats.lagMsByShard.set(shardId, s.millisBehindLatest)
   }
 }
 

@@ -71,14 +71,38 @@ interface RawEvent {
   currency?: string
 }
 
-/** Decodes and validates one record's bytes against the event contract. Pure. */
+/**
+ * Decodes and validates one record's bytes against the event contract. Pure. A record that
+ * passes isSurelyValid (a few typeof checks) skips ajv; any other record gets ajv's verdict
+ * and reason, so the outcome is exactly ajv's (decode-fast-path.test.ts holds it to that).
+ */
 export function decodeEvent(data: Uint8Array, ctx: DecodeContext): DecodeResult {
   let parsed: unknown
   try {
-    parsed = JSON.parse(Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('utf8'))
+    parsed = JSON.parse(utf8Slice.call(data, 0, data.length))
   } catch (err) {
     return { kind: 'invalid', code: 'bad_json', reason: `not JSON: ${(err as Error).message}` }
   }
+  if (isSurelyValid(parsed)) {
+    const ts = parsed.ts
+    const tsMs = typeof ts === 'number' ? ts : Date.parse(ts)
+    if (tsMs === tsMs) return checkEvent(eventOf(parsed, tsMs), ctx) // not NaN
+  }
+  return decodeParsed(parsed, ctx)
+}
+
+/** The reference decoder of one record's text: JSON.parse, ajv, then the time and tenant checks. */
+export function decodeEventText(text: string, ctx: DecodeContext): DecodeResult {
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(text)
+  } catch (err) {
+    return { kind: 'invalid', code: 'bad_json', reason: `not JSON: ${(err as Error).message}` }
+  }
+  return decodeParsed(parsed, ctx)
+}
+
+function decodeParsed(parsed: unknown, ctx: DecodeContext): DecodeResult {
   if (!validateShape(parsed)) {
     const e = validateShape.errors?.[0]
     const where = e?.instancePath === '' || e === undefined ? 'event' : e.instancePath.slice(1)
@@ -89,36 +113,85 @@ export function decodeEvent(data: Uint8Array, ctx: DecodeContext): DecodeResult 
   if (tsMs === undefined) {
     return { kind: 'invalid', code: 'invalid_field', reason: `ts ${JSON.stringify(raw.ts)} is not ISO-8601 or epoch milliseconds` }
   }
+  return checkEvent(eventOf(raw, tsMs), ctx)
+}
+
+/** The checks after the schema: time within bounds, tenant registered. */
+function checkEvent(event: AdEvent, ctx: DecodeContext): DecodeResult {
+  const tsMs = event.tsMs
   if (tsMs > ctx.nowMs + ctx.maxFutureMs) {
     return { kind: 'invalid', code: 'ts_in_future', reason: `ts ${new Date(tsMs).toISOString()} is more than ${ctx.maxFutureMs / 1000}s in the future` }
   }
   if (tsMs < ctx.nowMs - ctx.maxLatenessMs) {
     return { kind: 'invalid', code: 'ts_too_old', reason: `ts ${new Date(tsMs).toISOString()} is older than the allowed lateness of ${ctx.maxLatenessMs / 1000}s` }
   }
-  if (!ctx.isKnownTenant(raw.tenant)) {
-    return { kind: 'invalid', code: 'unknown_tenant', reason: `tenant "${raw.tenant}" is not registered` }
+  if (!ctx.isKnownTenant(event.tenant)) {
+    return { kind: 'invalid', code: 'unknown_tenant', reason: `tenant "${event.tenant}" is not registered` }
   }
+  return { kind: 'event', event }
+}
+
+function eventOf(raw: RawEvent, tsMs: number): AdEvent {
   return {
-    kind: 'event',
-    event: {
-      id: raw.id,
-      tsMs,
-      tenant: raw.tenant,
-      platform: raw.platform,
-      account: raw.account,
-      campaign: raw.campaign,
-      adset: raw.adset ?? '',
-      ad: raw.ad ?? '',
-      type: raw.type,
-      impressions: raw.impressions ?? 0,
-      clicks: raw.clicks ?? 0,
-      spendMicros: raw.spend_micros ?? 0,
-      conversions: raw.conversions ?? 0,
-      revenueMicros: raw.revenue_micros ?? 0,
-      currency: raw.currency ?? '',
-    },
+    id: raw.id,
+    tsMs,
+    tenant: raw.tenant,
+    platform: raw.platform,
+    account: raw.account,
+    campaign: raw.campaign,
+    adset: raw.adset ?? '',
+    ad: raw.ad ?? '',
+    type: raw.type,
+    impressions: raw.impressions ?? 0,
+    clicks: raw.clicks ?? 0,
+    spendMicros: raw.spend_micros ?? 0,
+    conversions: raw.conversions ?? 0,
+    revenueMicros: raw.revenue_micros ?? 0,
+    currency: raw.currency ?? '',
   }
 }
+
+/**
+ * True only for values ajv would accept with a timestamp parseTimestamp reads: a sufficient,
+ * cheaper check, never a different one. Lengths are in UTF-16 units, which bound the schema's
+ * code points from above (and a non-empty string has at least one); the ISO pattern admits
+ * ASCII only, where units and code points agree.
+ */
+function isSurelyValid(o: unknown): o is RawEvent {
+  if (typeof o !== 'object' || o === null) return false
+  const e = o as Record<string, unknown>
+  const ts = e.ts
+  if (typeof ts === 'string') {
+    if (ts.length < 10 || ts.length > 40 || !ISO_8601.test(ts)) return false
+  } else if (!(typeof ts === 'number' && Number.isSafeInteger(ts) && ts >= 0)) {
+    return false
+  }
+  const tenant = e.tenant
+  const type = e.type
+  const currency = e.currency
+  return (
+    isId(e.id) && isId(e.platform) && isId(e.account) && isId(e.campaign) &&
+    typeof tenant === 'string' && TENANT.test(tenant) &&
+    (type === 'impression' || type === 'click' || type === 'spend' || type === 'conversion') &&
+    (e.adset === undefined || isId(e.adset)) && (e.ad === undefined || isId(e.ad)) &&
+    isCount(e.impressions) && isCount(e.clicks) && isCount(e.spend_micros) && isCount(e.conversions) && isCount(e.revenue_micros) &&
+    (currency === undefined || (typeof currency === 'string' && CURRENCY.test(currency)))
+  )
+}
+
+function isId(v: unknown): boolean {
+  return typeof v === 'string' && v.length >= 1 && v.length <= 256
+}
+
+function isCount(v: unknown): boolean {
+  return v === undefined || (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= Number.MAX_SAFE_INTEGER)
+}
+
+const TENANT = /^[a-z0-9][a-z0-9_-]{0,63}$/
+const CURRENCY = /^[A-Z]{3}$/
+
+// Buffer's own UTF-8 decoder, applied to any Uint8Array without wrapping it in a Buffer first.
+const utf8Slice = (Buffer.prototype as unknown as { utf8Slice: (this: Uint8Array, start: number, end: number) => string }).utf8Slice
 
 /** Epoch milliseconds from an ISO-8601 string or an epoch-milliseconds integer. */
 export function parseTimestamp(ts: string | number): number | undefined {

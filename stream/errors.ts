@@ -7,10 +7,13 @@ export class LeaseLostError extends AdwatchError {
   }
 }
 
-/** A sink refused a write because the lease token is not current any more. */
+/**
+ * The Redis sink refused a batch, writing nothing: the lease of `shardIds` is not current
+ * any more (`lease`), or their checkpoint already covers the batch (`checkpoint`).
+ */
 export class FencedError extends AdwatchError {
-  constructor(readonly shardId: string, detail: string, options?: ErrorOptions) {
-    super('ADW_STREAM_FENCED', `write for shard ${shardId} fenced off: ${detail}`, options)
+  constructor(readonly shardIds: readonly string[], readonly reason: 'lease' | 'checkpoint', detail: string, options?: ErrorOptions) {
+    super('ADW_STREAM_FENCED', `write for shard ${shardIds.join(', ')} fenced off: ${detail}`, options)
   }
 }
 

@@ -47,6 +47,22 @@ export class RedisLeaseManager {
     return value === lease.value && pttl > 0 ? pttl : 0
   }
 
+  /** Milliseconds each lease has left (0 when it is no longer ours), in one round trip. */
+  async remainingMsOf(leases: readonly Lease[]): Promise<number[]> {
+    if (leases.length === 0) return []
+    const multi = this.redis.multi()
+    for (const lease of leases) {
+      const key = this.keys.lease(this.stream, lease.shardId)
+      multi.get(key).pttl(key)
+    }
+    const res = (await multi.exec()) ?? []
+    return leases.map((lease, i) => {
+      const value = res[2 * i]?.[1]
+      const pttl = Number(res[2 * i + 1]?.[1] ?? 0)
+      return value === lease.value && pttl > 0 ? pttl : 0
+    })
+  }
+
   /** Records this worker as alive and returns how many workers are alive (itself included). */
   async heartbeat(nowMs: number): Promise<number> {
     const key = this.keys.workers(this.stream)

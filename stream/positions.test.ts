@@ -24,3 +24,24 @@ test('encodePosition rejects malformed input', () => {
   assert.throws(() => encodePosition('12', -1))
   assert.throws(() => encodePosition('12', 1_000_000))
 })
+
+test('encodePosition accepts and writes exactly what the first (regex and padStart) version did (property)', async () => {
+  const { default: fc } = await import('fast-check')
+  const reference = (seq: string, sub: number) => {
+    if (!/^(0|[1-9]\d{0,255})$/.test(seq)) return 'throws'
+    return `${String(seq.length).padStart(3, '0')}${seq}${String(sub).padStart(6, '0')}`
+  }
+  const seq = fc.oneof(fc.stringMatching(/^[0-9]{1,60}$/), fc.string({ maxLength: 5 }), fc.constantFrom('0', '00', '1'.repeat(256), '1'.repeat(257), '٣'))
+  fc.assert(
+    fc.property(seq, fc.integer({ min: 0, max: 999_999 }), (s, sub) => {
+      let got: string
+      try {
+        got = encodePosition(s, sub)
+      } catch {
+        got = 'throws'
+      }
+      assert.equal(got, reference(s, sub))
+    }),
+    { numRuns: 5_000 },
+  )
+})

@@ -14,18 +14,31 @@ export interface IdClaim {
   readonly claimer: string
 }
 
-/** What the Redis sink writes for one shard batch, atomically with its checkpoint. */
-export interface RedisBatch {
-  readonly stream: string
+/** One shard of a Redis batch: its fencing lease value and the positions the batch covers. */
+export interface RedisShardWrite {
   readonly shard: string
   readonly leaseValue: string
+  /** First position the sink does not hold yet; the script refuses if the checkpoint covers it. */
   readonly firstPos: Position
+  /** The shard's checkpoint after the batch. */
   readonly lastPos: Position
+}
+
+/** What the Redis sink writes for one worker batch, atomically with every shard's checkpoint. */
+export type RedisBatch = RedisWorkerBatch | RedisShardBatch
+
+/** A batch of one or more shards. */
+export interface RedisWorkerBatch {
+  readonly stream: string
+  readonly shards: readonly RedisShardWrite[]
   readonly folded: FoldedBatch
   readonly duplicates: number
   readonly deadLetters: number
   readonly nowMs: number
 }
+
+/** A batch of one shard, its lease and positions given inline (the form of earlier versions). */
+export interface RedisShardBatch extends Omit<RedisWorkerBatch, 'shards'>, RedisShardWrite {}
 
 /** Retention of the keys that grow with time (DESIGN "Stores": every such key has a TTL). */
 export const REDIS_TTL_SEC = {
@@ -41,7 +54,11 @@ export const CHANGE_FEED_MAX_ENTRIES = 100_000
 
 const META_REFRESH_MS = 10 * 60_000
 
-/** The Redis sink: dedupe claims and live counters, each batch in one script call. */
+/**
+ * The Redis sink: dedupe claims and live counters, each batch in one script call. Script
+ * arguments are packed into a few long strings (JSON arrays the scripts decode with cjson):
+ * a client spends about a microsecond on every argument of a command, the server some more.
+ */
 export class RedisCounterStore {
   private readonly keys: RedisKeys
   private readonly metaWrittenAt = new Map<string, number>()
@@ -56,95 +73,146 @@ export class RedisCounterStore {
     return v ?? undefined
   }
 
-  /**
-   * Claims ids in one script call; returns the indexes (into `claims`) that are duplicates:
-   * ids already claimed by another record within the dedupe window.
-   */
-  async claimIds(claims: readonly IdClaim[]): Promise<Set<number>> {
-    if (claims.length === 0) return new Set()
-    const groups = new Map<string, number[]>()
-    claims.forEach((c, i) => {
-      const key = this.keys.dedupe(c.tenant, c.tsMs - (c.tsMs % 60_000))
-      const g = groups.get(key)
-      if (g === undefined) groups.set(key, [i])
-      else g.push(i)
-    })
-    const keys: string[] = []
-    const args: (string | number)[] = [this.dedupeWindowSec]
-    const order: number[] = []
-    for (const [key, idx] of groups) {
-      keys.push(key)
-      args.push(idx.length)
-      for (const i of idx) {
-        const c = claims[i]!
-        args.push(c.id, c.claimer)
-        order.push(i)
-      }
-    }
-    let flags: number[]
+  /** Reads the sink's checkpoints of several shards. */
+  async readCheckpoints(stream: string, shards: readonly string[]): Promise<Map<string, Position>> {
+    if (shards.length === 0) return new Map()
+    let values: (string | null)[]
     try {
-      flags = (await runScript(this.redis, 'adwClaimIds', keys, args)) as number[]
+      values = await this.redis.mget(shards.map((s) => this.keys.checkpoint(stream, s)))
+    } catch (err) {
+      throw new RedisSinkError(`reading checkpoints: ${(err as Error).message}`, { cause: err })
+    }
+    const out = new Map<string, Position>()
+    shards.forEach((s, i) => {
+      const v = values[i]
+      if (v !== null && v !== undefined) out.set(s, v)
+    })
+    return out
+  }
+
+  /**
+   * Claims ids in one script call; returns, per claim in order, 1 for a duplicate (an id
+   * already claimed by another record within the dedupe window, or earlier in `claims`) and 0
+   * otherwise.
+   */
+  async claimIds(claims: readonly IdClaim[]): Promise<Uint8Array> {
+    const flags = new Uint8Array(claims.length)
+    if (claims.length === 0) return flags
+    // Group by dedupe hash (tenant and event-time minute); nested maps avoid a composite key per claim.
+    const byTenant = new Map<string, Map<number, ClaimGroup>>()
+    const groups: ClaimGroup[] = []
+    for (let i = 0; i < claims.length; i++) {
+      const c = claims[i]!
+      const minuteMs = c.tsMs - (c.tsMs % 60_000)
+      let minutes = byTenant.get(c.tenant)
+      if (minutes === undefined) byTenant.set(c.tenant, (minutes = new Map()))
+      let g = minutes.get(minuteMs)
+      if (g === undefined) {
+        g = { key: this.keys.dedupe(c.tenant, minuteMs), ids: [], claimers: [], index: [] }
+        minutes.set(minuteMs, g)
+        groups.push(g)
+      }
+      g.ids.push(c.id)
+      g.claimers.push(c.claimer)
+      g.index.push(i)
+    }
+    const args: string[] = [String(this.dedupeWindowSec)]
+    for (const g of groups) args.push(jsonStrings(g.ids), JSON.stringify(g.claimers))
+    let reply: string
+    try {
+      reply = String(await runScript(this.redis, 'adwClaimIds', groups.map((g) => g.key), args))
     } catch (err) {
       throw new RedisSinkError(`dedupe claims: ${(err as Error).message}`, { cause: err })
     }
-    const dups = new Set<number>()
-    flags.forEach((f, k) => {
-      if (f === 1) dups.add(order[k]!)
-    })
-    return dups
+    let k = 0
+    for (const g of groups) for (const i of g.index) flags[i] = reply.charCodeAt(k++) === 0x31 ? 1 : 0
+    if (k !== reply.length) throw new RedisSinkError(`dedupe claims: ${reply.length} verdicts for ${k} claims`)
+    return flags
   }
 
-  /** Applies a folded batch and moves the shard checkpoint, atomically, if the lease is current. */
-  async applyBatch(b: RedisBatch): Promise<void> {
+  /**
+   * Applies a folded batch and moves every shard's checkpoint, atomically, if every lease is
+   * current and no checkpoint covers its shard's first position. Otherwise writes nothing and
+   * throws FencedError naming the shards.
+   */
+  async applyBatch(batch: RedisBatch): Promise<void> {
+    const b: RedisWorkerBatch = 'shards' in batch ? batch : { ...batch, shards: [{ shard: batch.shard, leaseValue: batch.leaseValue, firstPos: batch.firstPos, lastPos: batch.lastPos }] }
     const k = this.keys
-    const keys = [k.lease(b.stream, b.shard), k.checkpoint(b.stream, b.shard), k.ingestStats(b.stream)]
-    const ops: (string | number)[] = []
-    const push = (kind: 'h' | 's' | 'z' | 'x', key: string, ttl: number, pairs: (string | number)[]) => {
-      keys.push(key)
-      ops.push(kind, keys.length, ttl, pairs.length / 2, ...pairs)
+    const keys: string[] = [k.ingestStats(b.stream)]
+    const head: string[] = [String(b.shards.length), String(REDIS_TTL_SEC.checkpoint), String(b.folded.events), String(b.duplicates), String(b.deadLetters), String(CHANGE_FEED_MAX_ENTRIES)]
+    for (const s of b.shards) {
+      keys.push(k.lease(b.stream, s.shard), k.checkpoint(b.stream, s.shard))
+      head.push(s.leaseValue, s.firstPos, s.lastPos)
     }
-    // One op per hour hash, not per minute cell: one KEYS entry and one EXPIRE for all its minutes.
+    const dataStart = keys.length
+    const dataKey = (key: string): number => keys.push(key) - dataStart
+
+    // Hash increments: one op per hour hash (all its minutes share one key and one EXPIRE), one per day hash.
+    const incr: (string | number)[] = []
     const hours = new Map<string, (string | number)[]>()
     for (const m of b.folded.minutes) {
       const minute = Math.floor((m.minuteMs % 3_600_000) / 60_000)
       const hkey = k.minuteBuckets(m.tenant, m.level, m.entity, m.minuteMs - (m.minuteMs % 3_600_000))
       let pairs = hours.get(hkey)
       if (pairs === undefined) hours.set(hkey, (pairs = []))
-      addMetricPairs(pairs, `${minute}:`, m.sums)
+      addMetricPairs(pairs, MINUTE_FIELDS[minute]!, m.sums)
     }
-    for (const [hkey, pairs] of hours) push('h', hkey, REDIS_TTL_SEC.minuteBuckets, pairs)
+    for (const [hkey, pairs] of hours) {
+      if (pairs.length > 0) incr.push(dataKey(hkey), REDIS_TTL_SEC.minuteBuckets, pairs.length / 2, ...pairs)
+    }
     for (const d of b.folded.days) {
-      push('h', k.dayTotals(d.tenant, d.level, d.entity, d.day), REDIS_TTL_SEC.dayTotals, metricPairs('', d.sums))
+      const pairs = addMetricPairs([], DAY_FIELDS, d.sums)
+      if (pairs.length > 0) incr.push(dataKey(k.dayTotals(d.tenant, d.level, d.entity, d.day)), REDIS_TTL_SEC.dayTotals, pairs.length / 2, ...pairs)
     }
-    const active = new Map<string, (string | number)[]>()
+
+    const meta: (string | number)[] = []
+    const active = new Map<string, string[]>()
+    const metaWritten: string[] = []
     for (const e of b.folded.entities) {
       const akey = k.activeEntities(e.tenant, e.level)
-      const list = active.get(akey)
-      if (list === undefined) active.set(akey, [e.entity, b.nowMs])
-      else list.push(e.entity, b.nowMs)
+      const members = active.get(akey)
+      if (members === undefined) active.set(akey, [e.entity])
+      else members.push(e.entity)
       const metaKey = k.entityMeta(e.tenant, e.level, e.entity)
       const written = this.metaWrittenAt.get(metaKey)
       if (written === undefined || b.nowMs - written > META_REFRESH_MS) {
-        push('s', metaKey, REDIS_TTL_SEC.entityMeta, ['platform', e.platform, 'account', e.account, 'campaign', e.campaign, 'adset', e.adset, 'currency', e.currency])
-        this.metaWrittenAt.set(metaKey, b.nowMs)
+        meta.push(dataKey(metaKey), REDIS_TTL_SEC.entityMeta, 5, 'platform', e.platform, 'account', e.account, 'campaign', e.campaign, 'adset', e.adset, 'currency', e.currency)
+        metaWritten.push(metaKey)
       }
     }
-    for (const [akey, pairs] of active) push('z', akey, REDIS_TTL_SEC.activeEntities, pairs)
-    for (const [tenant, entry] of encodeChanges(b.folded)) {
-      push('x', k.changes(tenant), CHANGE_FEED_MAX_ENTRIES, ['m', entry.minutes, 'd', entry.days])
+    const zadd: (string | number)[] = []
+    for (const [akey, members] of active) {
+      zadd.push(dataKey(akey), REDIS_TTL_SEC.activeEntities, b.nowMs, members.length)
+      for (const member of members) zadd.push(member)
     }
-    if (this.metaWrittenAt.size > 500_000) this.metaWrittenAt.clear()
-    const args = [b.leaseValue, b.firstPos, b.lastPos, REDIS_TTL_SEC.checkpoint, b.folded.events, b.duplicates, b.deadLetters, ...ops]
+
+    const feeds = encodeChanges(b.folded)
+    const feedArgs: string[] = [String(feeds.size)]
+    for (const [tenant, entry] of feeds) feedArgs.push(String(dataKey(k.changes(tenant))), entry.minutes, entry.days)
+
+    const args = [...head, JSON.stringify(incr), jsonMixed(meta), jsonMixed(zadd), ...feedArgs]
     try {
       await runScript(this.redis, 'adwApplyBatch', keys, args)
     } catch (err) {
       const msg = (err as Error).message
-      if (msg.includes('FENCED') || msg.includes('STALE')) throw new FencedError(b.shard, msg, { cause: err })
-      // Metadata may not have landed: forget what this batch claimed to have written.
-      for (const e of b.folded.entities) this.metaWrittenAt.delete(k.entityMeta(e.tenant, e.level, e.entity))
+      const refused = /\b(FENCED|STALE) ([\d,]+)/.exec(msg)
+      if (refused !== null) {
+        const shardIds = refused[2]!.split(',').map((i) => b.shards[Number(i) - 1]?.shard ?? `#${i}`)
+        throw new FencedError(shardIds, refused[1] === 'FENCED' ? 'lease' : 'checkpoint', msg, { cause: err })
+      }
       throw new RedisSinkError(msg, { cause: err })
     }
+    for (const metaKey of metaWritten) this.metaWrittenAt.set(metaKey, b.nowMs)
+    if (this.metaWrittenAt.size > 500_000) this.metaWrittenAt.clear()
   }
+}
+
+/** A batch's claims under one dedupe hash, with their indexes in the batch. */
+interface ClaimGroup {
+  readonly key: string
+  readonly ids: string[]
+  readonly claimers: string[]
+  readonly index: number[]
 }
 
 /** Per tenant, the batch's minute and day deltas as change-feed fields (see live-windows.ts). */
@@ -160,17 +228,37 @@ function encodeChanges(folded: FoldedBatch): Map<string, { minutes: string; days
   return new Map([...byTenant].map(([t, e]) => [t, { minutes: JSON.stringify(e.m), days: JSON.stringify(e.d) }]))
 }
 
-function metricPairs(fieldPrefix: string, sums: readonly number[]): (string | number)[] {
-  return addMetricPairs([], fieldPrefix, sums)
-}
-
-/** Appends `field value` pairs of the non-zero sums to `out`. */
-function addMetricPairs(out: (string | number)[], fieldPrefix: string, sums: readonly number[]): (string | number)[] {
-  for (let i = 0; i < METRIC_FIELDS.length; i++) {
+/** Appends `field value` pairs of the non-zero sums to `out`; `fields` are the five field names. */
+function addMetricPairs(out: (string | number)[], fields: readonly string[], sums: readonly number[]): (string | number)[] {
+  for (let i = 0; i < 5; i++) {
     const v = sums[i]!
-    if (v !== 0) out.push(fieldPrefix + METRIC_FIELDS[i]!, v)
+    if (v !== 0) out.push(fields[i]!, v)
   }
   return out
 }
 
+/** Field names of a day hash, and of each minute (0–59) of an hour hash (`<minute>:<metric>`). */
+const DAY_FIELDS: readonly string[] = METRIC_FIELDS
+const MINUTE_FIELDS: ReadonlyArray<readonly string[]> = Array.from({ length: 60 }, (_, minute) => METRIC_FIELDS.map((f) => `${minute}:${f}`))
+
 const LEVEL_INDEX: Record<Level, number> = { account: 0, campaign: 1, adset: 2, ad: 3 }
+
+/**
+ * JSON of an array of strings that cjson can read back to the bytes a plain argument would
+ * carry: a lone surrogate (JSON.stringify writes `\udxxx`, which cjson refuses) becomes U+FFFD,
+ * as UTF-8 encoding makes it.
+ */
+function jsonStrings(values: readonly string[]): string {
+  const json = JSON.stringify(values)
+  return json.includes('\\ud') ? JSON.stringify(values.map(toWellFormed)) : json
+}
+
+/** jsonStrings for arrays that mix numbers and strings. */
+function jsonMixed(values: readonly (string | number)[]): string {
+  const json = JSON.stringify(values)
+  return json.includes('\\ud') ? JSON.stringify(values.map((v) => (typeof v === 'string' ? toWellFormed(v) : v))) : json
+}
+
+function toWellFormed(s: string): string {
+  return (s as unknown as { toWellFormed(): string }).toWellFormed()
+}

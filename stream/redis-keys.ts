@@ -65,6 +65,66 @@ export class RedisKeys {
     return `${this.prefix}:{${tenant}}:alert-events`
   }
 
+  /** Detector alert states of a tenant: hash fingerprint → JSON (pending and firing only). */
+  detectorAlertStates(tenant: string): string {
+    return `${this.prefix}:{${tenant}}:detector-alert-states`
+  }
+
+  /** Live alerts of the alert pipeline: hash fingerprint → alert JSON (pending, firing, recently resolved). */
+  alerts(tenant: string): string {
+    return `${this.prefix}:{${tenant}}:alerts`
+  }
+
+  /** Aggregation groups of the alert pipeline: hash group key → timers JSON. */
+  alertGroups(tenant: string): string {
+    return `${this.prefix}:{${tenant}}:alert-groups`
+  }
+
+  /** Acknowledgements: hash fingerprint → JSON; removed when the alert resolves. */
+  alertAcks(tenant: string): string {
+    return `${this.prefix}:{${tenant}}:alert-acks`
+  }
+
+  /** Silences: hash id → JSON; expired ones are pruned after their retention. */
+  silences(tenant: string): string {
+    return `${this.prefix}:{${tenant}}:silences`
+  }
+
+  /** The tenant's alert routing config: hash json, version, author, saved_at_ms. */
+  alertRouting(tenant: string): string {
+    return `${this.prefix}:{${tenant}}:alert-routing`
+  }
+
+  /** Counter bumped on every silence, acknowledgement or routing change, so the pipeline reloads them. */
+  alertsRevision(tenant: string): string {
+    return `${this.prefix}:{${tenant}}:alerts-rev`
+  }
+
+  /** The notification outbox: a stream of notifications (one per group or alert and receiver). */
+  alertOutbox(tenant: string): string {
+    return `${this.prefix}:{${tenant}}:outbox`
+  }
+
+  /** Notifications that failed for good: list of JSON, newest first, capped. */
+  alertDeadLetters(tenant: string): string {
+    return `${this.prefix}:{${tenant}}:outbox-dead`
+  }
+
+  /** Lease of a tenant's alert pipeline: `owner|token`, with a PX expiry. */
+  alertsLease(tenant: string): string {
+    return `${this.prefix}:{${tenant}}:alerts-lease`
+  }
+
+  /** Fencing counter of a tenant's alerts lease. */
+  alertsLeaseToken(tenant: string): string {
+    return `${this.prefix}:{${tenant}}:alerts-lease-token`
+  }
+
+  /** Sorted set alerts process id → last heartbeat (ms), for sharing tenants fairly. */
+  alertsWorkers(): string {
+    return `${this.prefix}:alerts-workers`
+  }
+
   /** Current rules of a tenant: hash id → stored rule JSON. */
   rules(tenant: string): string {
     return `${this.prefix}:{${tenant}}:rules`
@@ -143,6 +203,26 @@ export class RedisKeys {
   /** Prefix of the Socket.IO Redis adapter's pub/sub channels (channels, not keys). */
   socketIoChannel(): string {
     return `${this.prefix}:socket.io`
+  }
+
+  /** Latest detector scores of one entity: hash detector name → score (0–1), `at` → minute scored (ms). */
+  detectorScores(tenant: string, level: Level, entity: string): string {
+    return `${this.prefix}:{${tenant}}:dscore:${level}:${entity}`
+  }
+
+  /** Detector settings of a tenant: hash (`threshold`, `threshold:<detector>`). */
+  detectorSettings(tenant: string): string {
+    return `${this.prefix}:{${tenant}}:detector-settings`
+  }
+
+  /** Set of tenants whose detector models should be retrained now (`*` for all). */
+  detectorRetrainRequests(): string {
+    return `${this.prefix}:detector-retrain`
+  }
+
+  /** The detector runner's leader lease: `owner` with a PX expiry. */
+  detectorLeader(): string {
+    return `${this.prefix}:detector-leader`
   }
 }
 

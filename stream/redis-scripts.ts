@@ -6,78 +6,138 @@ import type { Redis } from 'ioredis'
  */
 
 /**
- * Applies one folded batch. KEYS: lease, checkpoint, stats, then data keys.
- * ARGV: lease value, first position, last position, checkpoint TTL (s), events, duplicates,
- * dead letters, then ops `kind keyIndex ttl n field value …` (kind h = HINCRBY, s = HSET,
- * z = ZADD with the value as score, x = XADD with `ttl` as the approximate MAXLEN).
+ * Applies one folded worker batch of one or more shards. KEYS: stats, then per shard its
+ * lease and checkpoint, then the data keys. ARGV: shard count S, checkpoint TTL (s), events,
+ * duplicates, dead letters, change-feed MAXLEN; per shard `lease value, first position, last
+ * position`; then four payloads. Three are JSON arrays decoded by cjson, naming a data key by
+ * its index among the data keys (from 1): hash increments `[key, ttl, n, field, value, …]`
+ * repeated (HINCRBY), entity metadata in the same layout (HSET), and active entities
+ * `[key, ttl, score, n, member, …]` repeated (ZADD GT); a ttl of 0 leaves the key's expiry
+ * alone. The fourth is the change feed: a count, then per tenant `key index, m, d` (the entry's
+ * fields, written as given). Every lease is checked before anything is written: if any is not
+ * current the script refuses with `FENCED i,j` (1-based shard numbers), and if any checkpoint
+ * already covers its shard's first position, with `STALE i,j`. Otherwise everything is written
+ * and every checkpoint moves, in one step. Needs Redis ≥ 7.0, which passes integral Lua
+ * numbers to commands as integers (HINCRBY would refuse 5e+15).
  */
 const APPLY_BATCH = `
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then
-  return redis.error_reply('FENCED lease ' .. KEYS[1] .. ' is no longer held by ' .. ARGV[1])
+local S = tonumber(ARGV[1])
+local fenced = {}
+for s = 1, S do
+  if redis.call('GET', KEYS[2 * s]) ~= ARGV[4 + 3 * s] then fenced[#fenced + 1] = s end
 end
-local ck = redis.call('GET', KEYS[2])
-if ck and ck >= ARGV[2] then
-  return redis.error_reply('STALE checkpoint ' .. ck .. ' already covers ' .. ARGV[2])
+if #fenced > 0 then return redis.error_reply('FENCED ' .. table.concat(fenced, ',')) end
+local stale = {}
+for s = 1, S do
+  local ck = redis.call('GET', KEYS[2 * s + 1])
+  if ck and ck >= ARGV[5 + 3 * s] then stale[#stale + 1] = s end
 end
-local i = 8
-local n_args = #ARGV
-while i <= n_args do
-  local kind = ARGV[i]
-  local key = KEYS[tonumber(ARGV[i + 1])]
-  local ttl = tonumber(ARGV[i + 2])
-  local n = tonumber(ARGV[i + 3])
-  i = i + 4
-  if kind == 'h' then
-    for j = 0, n - 1 do redis.call('HINCRBY', key, ARGV[i + 2 * j], ARGV[i + 2 * j + 1]) end
-  elseif kind == 's' then
-    for j = 0, n - 1 do redis.call('HSET', key, ARGV[i + 2 * j], ARGV[i + 2 * j + 1]) end
-  elseif kind == 'x' then
-    local fields = {}
-    for j = 0, 2 * n - 1 do fields[#fields + 1] = ARGV[i + j] end
-    redis.call('XADD', key, 'MAXLEN', '~', ttl, '*', unpack(fields))
-    ttl = 0
-  else
-    for j = 0, n - 1 do redis.call('ZADD', key, 'GT', ARGV[i + 2 * j + 1], ARGV[i + 2 * j]) end
-  end
-  i = i + 2 * n
+if #stale > 0 then return redis.error_reply('STALE ' .. table.concat(stale, ',')) end
+local d = 2 * S + 1
+local o = 7 + 3 * S
+local h = cjson.decode(ARGV[o])
+local nh = #h
+local i = 1
+while i <= nh do
+  local key = KEYS[d + h[i]]
+  local ttl = h[i + 1]
+  local last = i + 2 + 2 * h[i + 2]
+  for j = i + 3, last, 2 do redis.call('HINCRBY', key, h[j], h[j + 1]) end
   if ttl > 0 then redis.call('EXPIRE', key, ttl) end
+  i = last + 1
 end
-redis.call('SET', KEYS[2], ARGV[3], 'EX', ARGV[4])
-redis.call('HINCRBY', KEYS[3], 'events', ARGV[5])
-redis.call('HINCRBY', KEYS[3], 'duplicates', ARGV[6])
-redis.call('HINCRBY', KEYS[3], 'dead_letters', ARGV[7])
-redis.call('HINCRBY', KEYS[3], 'batches', 1)
+local m = cjson.decode(ARGV[o + 1])
+local nm = #m
+i = 1
+while i <= nm do
+  local key = KEYS[d + m[i]]
+  local ttl = m[i + 1]
+  local first = i + 3
+  local last = i + 2 + 2 * m[i + 2]
+  redis.call('HSET', key, unpack(m, first, last))
+  if ttl > 0 then redis.call('EXPIRE', key, ttl) end
+  i = last + 1
+end
+local z = cjson.decode(ARGV[o + 2])
+local nz = #z
+i = 1
+while i <= nz do
+  local key = KEYS[d + z[i]]
+  local ttl = z[i + 1]
+  local score = z[i + 2]
+  local n = z[i + 3]
+  local args = {}
+  for j = 1, n do
+    args[#args + 1] = score
+    args[#args + 1] = z[i + 3 + j]
+    if #args >= 6000 then
+      redis.call('ZADD', key, 'GT', unpack(args))
+      args = {}
+    end
+  end
+  if #args > 0 then redis.call('ZADD', key, 'GT', unpack(args)) end
+  if ttl > 0 then redis.call('EXPIRE', key, ttl) end
+  i = i + 4 + n
+end
+local f = o + 3
+for k = 1, tonumber(ARGV[f]) do
+  local at = f + 3 * (k - 1)
+  redis.call('XADD', KEYS[d + tonumber(ARGV[at + 1])], 'MAXLEN', '~', ARGV[6], '*', 'm', ARGV[at + 2], 'd', ARGV[at + 3])
+end
+for s = 1, S do
+  redis.call('SET', KEYS[2 * s + 1], ARGV[6 + 3 * s], 'EX', ARGV[2])
+end
+redis.call('HINCRBY', KEYS[1], 'events', ARGV[3])
+redis.call('HINCRBY', KEYS[1], 'duplicates', ARGV[4])
+redis.call('HINCRBY', KEYS[1], 'dead_letters', ARGV[5])
+redis.call('HINCRBY', KEYS[1], 'batches', 1)
 return 1
 `
 
 /**
- * Claims event ids for dedupe. KEYS: dedupe hashes. ARGV: TTL (s), then per key `n id claimer …`.
- * The first claimer of an id keeps it; returns, per pair in order, 1 when the id is held by
- * another claimer (a duplicate) and 0 when it is this claimer's (new, or the same record replayed).
+ * Claims event ids for dedupe. KEYS: dedupe hashes. ARGV: TTL (s), then per key two JSON
+ * arrays: the ids and their claimers. The first claimer of an id keeps it (within this call
+ * too: a later record with an id claimed earlier in the call is a duplicate). Returns one
+ * character per id, in order: '1' when another claimer holds the id (a duplicate), '0' when
+ * it is this claimer's (new, or the same record replayed). Ids are read and written in
+ * chunks (HMGET, HSET) rather than one command each.
  */
 const CLAIM_IDS = `
 local ttl = ARGV[1]
-local out = {}
-local i = 2
+local flags = {}
+local CHUNK = 3000
 for k = 1, #KEYS do
   local key = KEYS[k]
-  local n = tonumber(ARGV[i])
-  i = i + 1
-  for j = 0, n - 1 do
-    local id = ARGV[i + 2 * j]
-    local claimer = ARGV[i + 2 * j + 1]
-    if redis.call('HSETNX', key, id, claimer) == 1 then
-      out[#out + 1] = 0
-    elseif redis.call('HGET', key, id) == claimer then
-      out[#out + 1] = 0
-    else
-      out[#out + 1] = 1
+  local ids = cjson.decode(ARGV[2 * k])
+  local claimers = cjson.decode(ARGV[2 * k + 1])
+  local n = #ids
+  local pending = {}
+  local set = {}
+  for c = 1, n, CHUNK do
+    local e = math.min(n, c + CHUNK - 1)
+    local held = redis.call('HMGET', key, unpack(ids, c, e))
+    for j = c, e do
+      local id = ids[j]
+      local claimer = claimers[j]
+      local have = held[j - c + 1] or pending[id]
+      if not have then
+        pending[id] = claimer
+        set[#set + 1] = id
+        set[#set + 1] = claimer
+        flags[#flags + 1] = '0'
+      elseif have == claimer then
+        flags[#flags + 1] = '0'
+      else
+        flags[#flags + 1] = '1'
+      end
     end
   end
-  i = i + 2 * n
+  for c = 1, #set, 2 * CHUNK do
+    redis.call('HSET', key, unpack(set, c, math.min(#set, c + 2 * CHUNK - 1)))
+  end
   if redis.call('TTL', key) < 0 then redis.call('EXPIRE', key, ttl) end
 end
-return out
+return table.concat(flags)
 `
 
 /** Takes a free lease: KEYS lease, token counter; ARGV owner, ttl ms. Returns the token or nil. */

@@ -25,6 +25,11 @@ export class TenantDirectory {
     return this.tenants.has(tenant)
   }
 
+  /** The registered tenants, as last loaded. */
+  list(): string[] {
+    return [...this.tenants]
+  }
+
   /** The account's time zone, or the default when it has none set. */
   timeZoneOf(tenant: string, account: string): string {
     return this.zones.get(tenant)?.get(account) ?? this.defaultTimeZone

@@ -14,6 +14,7 @@ import { KinesisShardSource, type ShardSource } from './kinesis-shard-source.ts'
 import { deaggregateRecord } from './kpl.ts'
 import { RedisLeaseManager } from './lease-manager.ts'
 import { RedisCounterStore } from './redis-counter-store.ts'
+import { RedisKeys } from './redis-keys.ts'
 import { TenantDirectory } from './tenant-directory.ts'
 
 /** A consumer worker with the clients it owns, so it can be closed as a whole. */
@@ -62,17 +63,34 @@ export async function startWorker(
     cfg.consumer,
   )
   await consumer.start()
+  const lagKey = new RedisKeys(cfg.redis.keyPrefix).consumerLag(cfg.kinesis.streamName)
+  const lagTimer = setInterval(() => void reportLag(redis, lagKey, consumer.stats.lagMsByShard, now()).catch(() => undefined), LAG_REPORT_MS)
+  lagTimer.unref()
   return {
     consumer,
     redis,
     clickhouse,
     kinesis,
     async close() {
+      clearInterval(lagTimer)
       await consumer.stop()
       await Promise.allSettled([redis.quit(), clickhouse.close()])
       kinesis.destroy()
     },
   }
+}
+
+const LAG_REPORT_MS = 2_000
+
+/**
+ * Publishes the held shards' lag (millisBehindLatest of their last batch) to Redis, where the
+ * gateway's /metrics reads it: a worker serves no HTTP, and several workers share the shards.
+ */
+async function reportLag(redis: Redis, key: string, lagMsByShard: ReadonlyMap<string, number>, nowMs: number): Promise<void> {
+  if (lagMsByShard.size === 0) return
+  const fields: string[] = []
+  for (const [shard, lagMs] of lagMsByShard) fields.push(shard, `${lagMs}:${nowMs}`)
+  await redis.multi().hset(key, ...fields).expire(key, 86_400).exec()
 }
 
 /** Waits until the stream exists and is readable; logs while it waits. */

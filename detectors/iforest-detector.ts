@@ -1,0 +1,62 @@
+import { IFOREST_DIMS, writeForestRow } from './baseline.ts'
+import { forestZ, type CalibratedForest, type EntityDetector, type Explanation, type MinuteContext } from './detector.ts'
+import { actualOf, formatFeature } from './explain-format.ts'
+import { FEATURE_COUNT, FEATURES } from './features.ts'
+
+/**
+ * Isolation forest over the minute's residuals: catches combinations no single feature
+ * shows. The entity's campaign forest is used when it has one, else its level's. The raw
+ * score becomes an equivalent z by matching the forest's score quantiles on its own training
+ * data to normal quantiles (see forestZ), so its scores sit on the other detectors' scale.
+ * A batch is scored forest by forest, tree by tree (IsolationForest.scoreMany).
+ */
+export class IForestDetector implements EntityDetector {
+  readonly name = 'iforest' as const
+  private rows = new Float64Array(0)
+  private raw = new Float64Array(0)
+
+  assess(ctx: MinuteContext): number {
+    const z = new Float64Array(1)
+    this.assessMany([ctx], z)
+    return z[0] as number
+  }
+
+  assessMany(contexts: readonly MinuteContext[], z: Float64Array): void {
+    const n = contexts.length
+    if (this.raw.length < n) {
+      this.rows = new Float64Array(n * IFOREST_DIMS)
+      this.raw = new Float64Array(n)
+    }
+    const groups = new Map<CalibratedForest, number[]>()
+    for (let i = 0; i < n; i++) {
+      const cf = (contexts[i] as MinuteContext).models.forest
+      z[i] = 0
+      if (cf === undefined) continue
+      const g = groups.get(cf)
+      if (g === undefined) groups.set(cf, [i])
+      else g.push(i)
+    }
+    for (const [cf, items] of groups) {
+      items.forEach((i, j) => {
+        const c = contexts[i] as MinuteContext
+        writeForestRow(c.residuals, this.rows, j * IFOREST_DIMS, c.at)
+      })
+      cf.forest.scoreMany(this.rows, items.length, this.raw)
+      items.forEach((i, j) => (z[i] = forestZ(cf, this.raw[j] as number)))
+    }
+  }
+
+  explain(ctx: MinuteContext): Explanation {
+    const cf = ctx.models.forest
+    const row = new Float64Array(IFOREST_DIMS)
+    writeForestRow(ctx.residuals, row, 0, ctx.at)
+    const contributions = cf === undefined ? new Float64Array(IFOREST_DIMS) : cf.forest.featureContributions(row)
+    let f = 0
+    for (let k = 1; k < FEATURE_COUNT; k++) if ((contributions[k] as number) > (contributions[f] as number)) f = k
+    const expected = ctx.models.baseline.expected(f, ctx.minuteMs)
+    const actual = actualOf(ctx, f)
+    const raw = cf === undefined ? NaN : cf.forest.score(row)
+    const text = `unusual combination, led by ${FEATURES[f]}: ${formatFeature(f, actual)} vs ${formatFeature(f, expected)} usual (isolation score ${raw.toFixed(3)}, ${cf?.kind ?? 'no'} model)`
+    return { feature: FEATURES[f] as string, expected, actual, text }
+  }
+}

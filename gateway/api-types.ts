@@ -1,0 +1,155 @@
+/**
+ * Shapes of the gateway's REST answers, shared with web/ (type-only imports, so the browser
+ * bundle gets no server code). The JSON Schemas in routes/schemas.ts describe the same shapes
+ * for validation, serialisation and the OpenAPI document; a unit test holds them together.
+ */
+import type { Level } from '../stream/event.ts'
+import type { WindowName } from '../stream/live-windows.ts'
+
+export type { Level, WindowName }
+
+/** One window's sums and ratios; a ratio is null when its denominator is 0. Money in micros. */
+export interface WindowMetrics {
+  readonly impressions: number
+  readonly clicks: number
+  readonly spendMicros: number
+  readonly conversions: number
+  readonly revenueMicros: number
+  /** clicks ÷ impressions */
+  readonly ctr: number | null
+  /** spend ÷ clicks */
+  readonly cpcMicros: number | null
+  /** spend ÷ impressions × 1000 */
+  readonly cpmMicros: number | null
+  /** spend ÷ conversions */
+  readonly cpaMicros: number | null
+  /** revenue ÷ spend */
+  readonly roas: number | null
+}
+
+/** The live windows of an entity: 1 m, 5 m, 15 m, 1 h (current minute included) and today. */
+export type WindowsDto = Readonly<Record<WindowName, WindowMetrics>>
+
+/**
+ * Budget pacing of a campaign with a daily budget: spend today ÷ (budget × share of the
+ * account's local day elapsed); 1 is on pace. The projection extrapolates the last 15 minutes.
+ */
+export interface PacingDto {
+  readonly dailyBudgetMicros: number
+  readonly spendTodayMicros: number
+  readonly remainingMicros: number
+  /** Share of the account's local day elapsed, 0–1. */
+  readonly dayElapsedShare: number
+  readonly pacing: number | null
+  /** When the budget runs out at the last 15 minutes' rate; null without spend in them. */
+  readonly projectedExhaustionAt: string | null
+  /** True when that time falls before the local day ends (or the budget is spent already). */
+  readonly exhaustsToday: boolean
+}
+
+/** A campaign row of the accounts ▸ campaigns table. */
+export interface CampaignDto {
+  readonly id: string
+  readonly account: string | null
+  readonly name: string | null
+  readonly dailyBudgetMicros: number | null
+  /** The account's time zone and its local date that "today" means. */
+  readonly timeZone: string
+  readonly today: string
+  readonly windows: WindowsDto
+  readonly pacing: PacingDto | null
+}
+
+/** An account row. */
+export interface AccountDto {
+  readonly id: string
+  readonly name: string | null
+  readonly timeZone: string
+  readonly today: string
+  readonly windows: WindowsDto
+}
+
+/** A page of a list. */
+export interface PageDto<T> {
+  readonly items: readonly T[]
+  readonly total: number
+  readonly limit: number
+  readonly offset: number
+}
+
+export interface CampaignSettingsDto {
+  readonly name: string | null
+  readonly dailyBudgetMicros: number | null
+}
+
+export interface AccountSettingsDto {
+  readonly name: string | null
+  /** The zone set for the account, or null when it uses the default. */
+  readonly timeZone: string | null
+  /** The zone in effect (the default when none is set). */
+  readonly effectiveTimeZone: string
+}
+
+/** Per-bucket sums of an entity from ClickHouse, columnar (as uPlot takes them). */
+export interface TimeSeriesDto {
+  readonly level: Level
+  readonly entity: string
+  readonly stepSec: number
+  /** Bucket starts, epoch seconds, every bucket of the range (empty ones are 0). */
+  readonly timesSec: readonly number[]
+  readonly impressions: readonly number[]
+  readonly clicks: readonly number[]
+  readonly spendMicros: readonly number[]
+  readonly conversions: readonly number[]
+  readonly revenueMicros: readonly number[]
+}
+
+/** One dead letter of the caller's tenant. `id` is opaque (for replay). */
+export interface DeadLetterDto {
+  readonly id: string
+  readonly code: string
+  readonly reason: string
+  readonly shard: string
+  readonly sequenceNumber: string
+  readonly subSequence: number
+  readonly partitionKey: string
+  readonly arrivedAt: string
+  readonly rawBase64: string
+  readonly replayedAt: string | null
+  readonly replayedBy: string | null
+}
+
+/** Outcome of replaying one dead letter. */
+export interface ReplayResultDto {
+  readonly id: string
+  readonly status: 'replayed' | 'already_replayed' | 'not_found' | 'refused'
+  readonly reason?: string
+}
+
+/** An API key as listed (the secret is never shown again). */
+export interface ApiKeyDto {
+  readonly id: string
+  readonly name: string
+  readonly role: 'viewer' | 'editor' | 'admin'
+  readonly createdAt: string
+  readonly createdBy: string
+  readonly lastUsedAt: string | null
+  readonly revokedAt: string | null
+}
+
+/** A new API key: `key` is shown here once and stored only as a hash. */
+export interface CreatedApiKeyDto extends ApiKeyDto {
+  readonly key: string
+}
+
+/** What happened to each event of an ingest batch, in request order. */
+export interface IngestResultDto {
+  readonly accepted: number
+  readonly rejected: number
+  readonly results: ReadonlyArray<{ readonly index: number; readonly id: string; readonly status: 'accepted' | 'rejected'; readonly code?: string; readonly reason?: string }>
+}
+
+/** Every error answer. */
+export interface ErrorBodyDto {
+  readonly error: { readonly code: string; readonly message: string; readonly field?: string; readonly requestId: string }
+}

@@ -1,0 +1,168 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { pino } from 'pino'
+import { decodeRecords, type DecodedRecord } from './batch-plan.ts'
+import { BatchSink, type CounterSink, type HistorySink, type LeaseTimer } from './batch-sink.ts'
+import type { EncodedEvents, ShardEvent } from './clickhouse-history-writer.ts'
+import { ClickHouseSinkError, FencedError, RedisSinkError } from './errors.ts'
+import { deaggregateRecord } from './kpl.ts'
+import { encodePosition, type Position } from './positions.ts'
+import type { IdClaim, RedisBatch } from './redis-counter-store.ts'
+import { ShardReader, type ShardReaderDeps } from './shard-reader.ts'
+import { WorkerBatcher } from './worker-batcher.ts'
+
+const NOW = Date.parse('2026-11-21T10:00:00Z')
+const log = pino({ level: 'silent' })
+const pos = (seq: number) => encodePosition(String(seq))
+
+/** Records of a shard: event ids `<shard>-<seq>`, or a bad record where `bad` says. */
+function records(shard: string, seqs: number[], o: { bad?: number; dupOf?: Record<number, string> } = {}): DecodedRecord[] {
+  const ctx = { nowMs: NOW, maxLatenessMs: 86_400_000, maxFutureMs: 300_000, isKnownTenant: () => true }
+  return decodeRecords(
+    seqs.map((s) => ({
+      sequenceNumber: String(s),
+      partitionKey: 'acme/c1',
+      arrivalMs: NOW,
+      data: s === o.bad ? Buffer.from('{nope') : Buffer.from(JSON.stringify({ id: o.dupOf?.[s] ?? `${shard}-${s}`, ts: NOW - 1000, tenant: 'acme', platform: 'meta', account: 'a1', campaign: 'c1', type: 'click', clicks: 1, spend_micros: s })),
+    })),
+    ctx,
+    deaggregateRecord,
+  )
+}
+
+/** Fake sinks that record every call; each may be told to fail on its next calls. */
+function fakes() {
+  const calls = { claims: [] as IdClaim[][], applied: [] as RedisBatch[], inserted: [] as string[][], letters: 0, checkpointReads: 0 }
+  const claimed = new Map<string, string>()
+  const fail = { apply: [] as Error[], insert: [] as Error[], appliedAnyway: false }
+  const redisCkpt = new Map<string, Position>()
+  const chCkpt = new Map<string, Position>()
+  const counters: CounterSink = {
+    async claimIds(claims) {
+      calls.claims.push([...claims])
+      return Uint8Array.from(claims.map((c) => {
+        const held = claimed.get(c.id)
+        if (held === undefined) claimed.set(c.id, c.claimer)
+        return held !== undefined && held !== c.claimer ? 1 : 0
+      }))
+    },
+    async applyBatch(b) {
+      calls.applied.push(b)
+      const shards = 'shards' in b ? b.shards : []
+      const err = fail.apply.shift()
+      if (err !== undefined && !(err instanceof RedisSinkError && fail.appliedAnyway)) throw err
+      for (const s of shards) redisCkpt.set(s.shard, s.lastPos)
+      if (err !== undefined) throw err // applied, but the answer was lost
+    },
+    async readCheckpoints(_stream, shards) {
+      return new Map(shards.filter((s) => redisCkpt.has(s)).map((s) => [s, redisCkpt.get(s)!]))
+    },
+  }
+  const history: HistorySink = {
+    encodeEvents(_stream: string, events: readonly ShardEvent[]): EncodedEvents {
+      return { rows: events.length, body: Buffer.from(JSON.stringify(events.map((e) => `${e.shard}@${Number(e.pos.slice(3, -6))}`))) }
+    },
+    async insertEncodedEvents(encoded) {
+      const rows = JSON.parse(encoded.body.toString()) as string[]
+      calls.inserted.push(rows)
+      const err = fail.insert.shift()
+      if (err !== undefined) {
+        // The first half of the block landed although the client saw an error.
+        if (fail.appliedAnyway) for (const r of rows.slice(0, rows.length / 2)) chCkpt.set(r.split('@')[0]!, pos(Number(r.split('@')[1])))
+        throw err
+      }
+    },
+    async insertShardDeadLetters(_stream, letters) {
+      calls.letters += letters.length
+    },
+    async readCheckpoints() {
+      calls.checkpointReads++
+      return new Map(chCkpt)
+    },
+  }
+  const leases: LeaseTimer = { remainingMsOf: async (ls) => ls.map(() => 10_000) }
+  return { calls, fail, counters, history, leases }
+}
+
+function reader(shardId: string): ShardReader {
+  const deps = { log, batcher: new WorkerBatcher<ShardReader>({ maxRecords: 1, maxWaitMs: 1, readAheadRecords: 1, now: () => NOW }) } as unknown as ShardReaderDeps
+  return new ShardReader(deps, { shardId, token: 1, value: `w|1` })
+}
+
+function sinkOf(f: ReturnType<typeof fakes>) {
+  return new BatchSink({ stream: 's', counters: f.counters, history: f.history, leases: f.leases, dayOf: () => '2026-11-21', now: () => NOW, log, minLeaseForInsertMs: 2_000, onBatch: () => undefined })
+}
+
+test('one batch of two shards: one claims call, one Redis call fencing both, one insert block; both checkpoints move', async () => {
+  const f = fakes()
+  const [a, b] = [reader('A'), reader('B')]
+  const sink = sinkOf(f)
+  const batch = await sink.prepare({ lanes: new Map([[a, records('A', [1, 2, 3], { bad: 2 })], [b, records('B', [7, 8], { dupOf: { 8: 'A-1' } })]]), records: 5 })
+  await sink.commit(batch)
+  assert.equal(f.calls.claims.length, 1)
+  assert.equal(f.calls.applied.length, 1)
+  const applied = f.calls.applied[0]!
+  assert.ok('shards' in applied)
+  assert.deepEqual(applied.shards.map((s) => [s.shard, s.firstPos, s.lastPos]), [['A', pos(1), pos(3)], ['B', pos(7), pos(8)]])
+  // B-8 repeats A-1's id: a duplicate, counted in Redis, folded nowhere.
+  assert.equal(applied.duplicates, 1)
+  assert.equal(applied.deadLetters, 1)
+  assert.equal(applied.folded.events, 3)
+  assert.deepEqual(f.calls.inserted, [['A@1', 'A@3', 'B@7']])
+  assert.equal(f.calls.letters, 1)
+  assert.deepEqual([a.checkpoints, b.checkpoints], [{ redis: pos(3), clickhouse: pos(3) }, { redis: pos(8), clickhouse: pos(7) }])
+})
+
+test('a fenced shard is dropped from the batch and the rest written without it', async () => {
+  const f = fakes()
+  const [a, b] = [reader('A'), reader('B')]
+  f.fail.apply.push(new FencedError(['B'], 'lease', 'FENCED 2'))
+  const sink = sinkOf(f)
+  const batch = await sink.prepare({ lanes: new Map([[a, records('A', [1, 2])], [b, records('B', [7, 8])]]), records: 4 })
+  await sink.commit(batch)
+  assert.equal(f.calls.applied.length, 2)
+  const retry = f.calls.applied[1]!
+  assert.ok('shards' in retry)
+  assert.deepEqual(retry.shards.map((s) => s.shard), ['A'])
+  assert.equal(retry.folded.events, 2, "B's events are not folded into the retry")
+  assert.equal(b.isLost, true)
+  assert.deepEqual(f.calls.inserted, [['A@1', 'A@2']])
+  assert.equal(b.checkpoints.redis, undefined)
+})
+
+test('a Redis failure whose batch landed anyway is not applied twice', async () => {
+  const f = fakes()
+  f.fail.appliedAnyway = true
+  f.fail.apply.push(new RedisSinkError('connection reset'))
+  const a = reader('A')
+  const sink = sinkOf(f)
+  await sink.commit(await sink.prepare({ lanes: new Map([[a, records('A', [1, 2])]]), records: 2 }))
+  assert.equal(f.calls.applied.length, 1, 'the checkpoint read back showed the batch in Redis')
+  assert.equal(a.checkpoints.redis, pos(2))
+})
+
+test('a failed ClickHouse insert holds, reads the checkpoints again and sends only what is missing', async () => {
+  const f = fakes()
+  f.fail.appliedAnyway = true
+  f.fail.insert.push(new ClickHouseSinkError('timeout'))
+  const [a, b] = [reader('A'), reader('B')]
+  const sink = sinkOf(f)
+  await sink.commit(await sink.prepare({ lanes: new Map([[a, records('A', [1, 2])], [b, records('B', [7, 8])]]), records: 4 }))
+  // The first try landed A@1 and A@2 (half the block); the retry sends only B's rows.
+  assert.deepEqual(f.calls.inserted, [['A@1', 'A@2', 'B@7', 'B@8'], ['B@7', 'B@8']])
+  assert.equal(f.calls.checkpointReads, 1)
+  assert.equal(f.calls.applied.length, 1, 'Redis is not written again')
+  assert.deepEqual([a.checkpoints.clickhouse, b.checkpoints.clickhouse], [pos(2), pos(8)])
+})
+
+test('a shard whose lease is too short for a safe insert is dropped before ClickHouse', async () => {
+  const f = fakes()
+  const [a, b] = [reader('A'), reader('B')]
+  const sink = new BatchSink({
+    stream: 's', counters: f.counters, history: f.history, dayOf: () => '2026-11-21', now: () => NOW, log, minLeaseForInsertMs: 2_000, onBatch: () => undefined,
+    leases: { remainingMsOf: async (ls) => ls.map((l) => (l.shardId === 'B' ? 500 : 10_000)) },
+  })
+  await sink.commit(await sink.prepare({ lanes: new Map([[a, records('A', [1])], [b, records('B', [7])]]), records: 2 }))
+  assert.deepEqual(f.calls.inserted, [['A@1']])
+  assert.equal(b.isLost, true)
+})

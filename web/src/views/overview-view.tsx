@@ -1,0 +1,287 @@
+import { useVirtualizer } from '@tanstack/react-virtual'
+import { memo, useCallback, useEffect, useMemo, useRef, useState } from 'react'
+import type { EntityRef } from '../../../gateway/socket-events.ts'
+import { formatInt, formatMicros, formatMicrosCompact, formatPacing, formatPercent, formatRatio } from '../format.ts'
+import type { CampaignRow } from '../live/overview-store.ts'
+import { buildTableItems, SORT_COLUMNS, type AccountTotals, type SortColumn, type TableItem, type TableQuery } from '../live/table-model.ts'
+import { useServices, useStoreVersion } from '../services.tsx'
+import { EntityCharts } from './entity-charts.tsx'
+import { PacingBar } from './pacing-bar.tsx'
+
+const ROW_PX = 34
+/** The order of lines is recomputed at most this often while data streams (rows keep their values live). */
+const REORDER_EVERY_MS = 1_000
+/** Campaigns the socket does not watch (over the gateway's limit) are refreshed this often. */
+const POLL_PARTIAL_MS = 15_000
+const POLL_FULL_MS = 60_000
+/** While the tenant has no campaign yet (a fresh stack), look again soon. */
+const POLL_EMPTY_MS = 2_000
+
+const COLUMN_TITLES: Record<SortColumn, string> = {
+  name: 'Account ▸ campaign',
+  spend: 'Spend today',
+  pacing: 'Pacing',
+  ctr: 'CTR',
+  cpc: 'CPC',
+  cpa: 'CPA',
+  roas: 'ROAS',
+  alerts: 'Alerts',
+}
+
+/** The live overview: accounts ▸ campaigns table (virtualised, sortable, filterable) and the selected entity's charts. */
+export function OverviewView() {
+  const { api, live, overview, alerts } = useServices()
+  const [query, setQuery] = useState<TableQuery>({ sort: 'spend', descending: true, filter: '', collapsed: new Set() })
+  const [selected, setSelected] = useState<EntityRef | undefined>()
+  const [loadError, setLoadError] = useState<string | undefined>()
+  const [loaded, setLoaded] = useState(overview.campaignCount > 0)
+
+  // Load the lists now and refresh them: often while some campaigns are not live, else rarely.
+  useEffect(() => {
+    let stopped = false
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const controller = new AbortController()
+    const load = async () => {
+      try {
+        const t0 = Date.now()
+        const [campaigns, accounts] = await Promise.all([api.campaigns(controller.signal), api.accounts(controller.signal)])
+        if (stopped) return
+        overview.load(campaigns, accounts, t0)
+        setLoaded(true)
+        setLoadError(undefined)
+        live.setInterest('accounts', 1, accounts.map((a) => ({ level: 'account', id: a.id })))
+        live.setInterest('all-campaigns', 3, campaigns.map((c) => ({ level: 'campaign', id: c.id })))
+      } catch (err) {
+        if (!stopped) setLoadError((err as Error).message)
+      }
+      if (stopped) return
+      const everyoneLive = live.subscriptionCount >= overview.campaignCount
+      timer = setTimeout(load, overview.campaignCount === 0 ? POLL_EMPTY_MS : everyoneLive ? POLL_FULL_MS : POLL_PARTIAL_MS)
+    }
+    void load()
+    return () => {
+      stopped = true
+      controller.abort()
+      if (timer !== undefined) clearTimeout(timer)
+    }
+  }, [api, live, overview])
+
+  // Lines are re-ordered when the query changes at once, and while data streams once a second.
+  const version = useStoreVersion(overview)
+  const alertVersion = useStoreVersion(alerts)
+  const [orderTick, setOrderTick] = useState(0)
+  const lastOrderAt = useRef(0)
+  useEffect(() => {
+    const wait = REORDER_EVERY_MS - (Date.now() - lastOrderAt.current)
+    const t = setTimeout(() => setOrderTick((n) => n + 1), Math.max(0, wait))
+    return () => clearTimeout(t)
+  }, [version, alertVersion])
+  const items = useMemo(() => {
+    lastOrderAt.current = Date.now()
+    return buildTableItems(overview, query, alerts.openCountByEntity())
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [overview, alerts, query, orderTick])
+
+  useEffect(() => {
+    if (selected === undefined) {
+      const first = items.find((i) => i.kind === 'campaign')
+      if (first !== undefined) setSelected({ level: 'campaign', id: first.id })
+    }
+  }, [items, selected])
+
+  const sortBy = (col: SortColumn) =>
+    setQuery((q) => ({ ...q, sort: col, descending: q.sort === col ? !q.descending : col !== 'name' }))
+  const toggle = useCallback((account: string) => {
+    setQuery((q) => {
+      const collapsed = new Set(q.collapsed)
+      if (collapsed.has(account)) collapsed.delete(account)
+      else collapsed.add(account)
+      return { ...q, collapsed }
+    })
+  }, [])
+
+  const campaignCount = overview.campaignCount
+  const accountCount = useMemo(() => items.reduce((n, i) => n + (i.kind === 'account' ? 1 : 0), 0), [items])
+  return (
+    <div className="overview">
+      <section className="panel table-panel" aria-labelledby="campaigns-title">
+        <div className="toolbar">
+          <h2 id="campaigns-title">Campaigns</h2>
+          <input
+            type="search"
+            className="filter"
+            aria-label="Filter accounts and campaigns"
+            placeholder="Filter by id or name"
+            value={query.filter}
+            onChange={(e) => setQuery((q) => ({ ...q, filter: e.target.value }))}
+          />
+          <span className="muted small" data-testid="campaign-count" data-count={campaignCount} data-live={live.subscriptionCount} data-updates={overview.updatesApplied}>
+            {formatInt(campaignCount)} campaigns · {formatInt(accountCount)} accounts · {formatInt(live.subscriptionCount)} live
+          </span>
+        </div>
+        {loadError !== undefined && (
+          <p className="error" role="alert">
+            Could not load campaigns: {loadError}
+          </p>
+        )}
+        <CampaignTable items={items} query={query} onSort={sortBy} onToggle={toggle} selected={selected} onSelect={setSelected} version={version} loaded={loaded} />
+      </section>
+      <section className="panel chart-panel" aria-label="Charts">
+        {selected === undefined ? <p className="muted">Select an account or campaign to see its charts.</p> : <MemoCharts entity={selected} />}
+      </section>
+    </div>
+  )
+}
+
+/** The charts re-render only when the selection changes (they follow their data themselves). */
+const MemoCharts = memo(EntityCharts)
+
+interface CampaignTableProps {
+  readonly items: readonly TableItem[]
+  readonly query: TableQuery
+  readonly onSort: (col: SortColumn) => void
+  readonly onToggle: (account: string) => void
+  readonly selected: EntityRef | undefined
+  readonly onSelect: (e: EntityRef) => void
+  readonly version: number
+  readonly loaded: boolean
+}
+
+function CampaignTable({ items, query, onSort, onToggle, selected, onSelect, version, loaded }: CampaignTableProps) {
+  const { overview, alerts, live } = useServices()
+  const scroller = useRef<HTMLDivElement>(null)
+  // No flushSync on scroll: rows render in React's next task, not inside the scroll event.
+  const virtualizer = useVirtualizer({ count: items.length, getScrollElement: () => scroller.current, estimateSize: () => ROW_PX, overscan: 5, useFlushSync: false })
+  const virtualRows = virtualizer.getVirtualItems()
+
+  // The rows on screen are watched live first (then every other campaign, within the gateway's limit).
+  const first = virtualRows[0]?.index ?? 0
+  const last = virtualRows[virtualRows.length - 1]?.index ?? -1
+  useEffect(() => {
+    const visible: EntityRef[] = []
+    for (let i = first; i <= last; i++) {
+      const it = items[i]
+      if (it !== undefined) visible.push({ level: it.kind, id: it.id })
+    }
+    live.setInterest('visible', 2, visible)
+  }, [first, last, items, live])
+
+  const counts = alerts.openCountByEntity()
+  return (
+    <div className="table" role="table" aria-label="Accounts and campaigns" aria-rowcount={items.length + 1} data-version={version}>
+      <div className="thead" role="rowgroup">
+        <div className="tr" role="row">
+          {SORT_COLUMNS.map((col) => (
+            <div key={col} role="columnheader" className={`th col-${col}`} aria-sort={query.sort === col ? (query.descending ? 'descending' : 'ascending') : 'none'}>
+              <button type="button" className="sort" onClick={() => onSort(col)} aria-label={`Sort by ${COLUMN_TITLES[col]}`}>
+                {COLUMN_TITLES[col]}
+                <span aria-hidden="true">{query.sort === col ? (query.descending ? ' ▾' : ' ▴') : ''}</span>
+              </button>
+            </div>
+          ))}
+        </div>
+      </div>
+      <div className="tbody" role="rowgroup" ref={scroller} data-testid="campaign-rows">
+        {!loaded && <p className="muted pad">Loading campaigns…</p>}
+        {loaded && items.length === 0 && <p className="muted pad">No campaigns{query.filter !== '' ? ' match the filter' : ' with events in the last 7 days'}.</p>}
+        <div style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>
+          {virtualRows.map((v) => {
+            const it = items[v.index]!
+            if (it.kind === 'account') {
+              return (
+                <AccountLine
+                  key={`a:${it.id}`}
+                  totals={it.totals}
+                  shown={it.shown}
+                  collapsed={query.collapsed.has(it.id)}
+                  onToggle={onToggle}
+                  isSelected={selected?.level === 'account' && selected.id === it.id}
+                  onSelect={onSelect}
+                  top={v.start}
+                  rowIndex={v.index + 2}
+                />
+              )
+            }
+            const row = overview.campaign(it.id)
+            if (row === undefined) return null
+            return (
+              <CampaignLine
+                key={`c:${it.id}`}
+                row={row}
+                alerts={counts.get(`campaign:${it.id}`) ?? 0}
+                isSelected={selected?.level === 'campaign' && selected.id === it.id}
+                onSelect={onSelect}
+                top={v.start}
+                rowIndex={v.index + 2}
+              />
+            )
+          })}
+        </div>
+      </div>
+    </div>
+  )
+}
+
+/** A virtual row's position (a primitive, so memoised rows skip rendering when only others change). */
+function lineStyle(top: number) {
+  return { transform: `translateY(${top}px)`, height: ROW_PX }
+}
+
+const CampaignLine = memo(function CampaignLine(props: { row: CampaignRow; alerts: number; isSelected: boolean; onSelect: (e: EntityRef) => void; top: number; rowIndex: number }) {
+  const { row, alerts, isSelected, onSelect, top, rowIndex } = props
+  const style = lineStyle(top)
+  const t = row.today
+  return (
+    <div className="tr campaign" role="row" aria-rowindex={rowIndex} aria-selected={isSelected} style={style} data-campaign={row.id} data-spend={t.spendMicros}>
+      <div role="cell" className="td col-name">
+        <button type="button" className="link" onClick={() => onSelect({ level: 'campaign', id: row.id })} aria-label={`Show charts of campaign ${row.name ?? row.id}`}>
+          {row.name ?? row.id}
+        </button>
+      </div>
+      <div role="cell" className="td col-spend num">{formatMicrosCompact(t.spendMicros)}</div>
+      <div role="cell" className="td col-pacing"><PacingBar pacing={row.pacing} /></div>
+      <div role="cell" className="td col-ctr num">{formatPercent(t.ctr)}</div>
+      <div role="cell" className="td col-cpc num">{formatMicrosCompact(t.cpcMicros)}</div>
+      <div role="cell" className="td col-cpa num">{formatMicrosCompact(t.cpaMicros)}</div>
+      <div role="cell" className="td col-roas num">{formatRatio(t.roas)}</div>
+      <div role="cell" className="td col-alerts num">{alerts > 0 ? <span className="alert-count">{alerts}</span> : <span className="muted">0</span>}</div>
+    </div>
+  )
+})
+
+const AccountLine = memo(function AccountLine(props: {
+  totals: AccountTotals
+  shown: number
+  collapsed: boolean
+  onToggle: (id: string) => void
+  isSelected: boolean
+  onSelect: (e: EntityRef) => void
+  top: number
+  rowIndex: number
+}) {
+  const { totals: a, shown, collapsed, onToggle, isSelected, onSelect, top, rowIndex } = props
+  const style = lineStyle(top)
+  const pacing = a.budgetMicros === 0 ? null : a.today.spendMicros / a.budgetMicros
+  return (
+    <div className="tr account" role="row" aria-rowindex={rowIndex} aria-selected={isSelected} aria-expanded={!collapsed} style={style} data-account={a.id}>
+      <div role="cell" className="td col-name">
+        <button type="button" className="expander" onClick={() => onToggle(a.id)} aria-label={`${collapsed ? 'Expand' : 'Collapse'} account ${a.name ?? a.id}`}>
+          {collapsed ? '▸' : '▾'}
+        </button>
+        <button type="button" className="link strong" onClick={() => onSelect({ level: 'account', id: a.id })} aria-label={`Show charts of account ${a.name ?? a.id}`}>
+          {a.name ?? a.id}
+        </button>
+        <span className="muted small"> {shown === a.campaigns ? a.campaigns : `${shown} of ${a.campaigns}`}</span>
+      </div>
+      <div role="cell" className="td col-spend num strong">{formatMicrosCompact(a.today.spendMicros)}</div>
+      <div role="cell" className="td col-pacing muted" title={pacing === null ? 'No campaign of this account has a daily budget' : `${formatPercent(pacing, 1)} of the campaigns' daily budgets (${formatMicros(a.budgetMicros)}) spent today`}>
+        {pacing === null ? '—' : `${formatPacing(pacing)} of ${formatMicrosCompact(a.budgetMicros)}`}
+      </div>
+      <div role="cell" className="td col-ctr num">{formatPercent(a.today.ctr)}</div>
+      <div role="cell" className="td col-cpc num">{formatMicrosCompact(a.today.cpcMicros)}</div>
+      <div role="cell" className="td col-cpa num">{formatMicrosCompact(a.today.cpaMicros)}</div>
+      <div role="cell" className="td col-roas num">{formatRatio(a.today.roas)}</div>
+      <div role="cell" className="td col-alerts num">{a.openAlerts > 0 ? <span className="alert-count">{a.openAlerts}</span> : <span className="muted">0</span>}</div>
+    </div>
+  )
+})
