@@ -16,6 +16,7 @@ interface ChangeEntry {
 const LOAD_CHUNK = 500
 const READ_COUNT = 2_000
 const ACTIVE_FOR_MS = 2 * 3_600_000
+const TRIM_CHECK_MS = 1_000
 
 /**
  * Keeps a LiveWindowState in step with Redis: loads entities from their minute-bucket and day
@@ -29,6 +30,7 @@ export class RedisChangeFeed {
   private readonly lastId = new Map<string, string>()
   private readonly snapshotId = new Map<string, string>()
   private readonly accountOf = new Map<string, string>()
+  private readonly trimCheckedAtMs = new Map<string, number>()
 
   constructor(
     private readonly redis: Redis,
@@ -67,12 +69,17 @@ export class RedisChangeFeed {
   private async pollTenant(tenant: string, nowMs: number): Promise<number> {
     const feed = this.keys.changes(tenant)
     const after = this.lastId.get(tenant)!
-    const first = await this.redis.xrange(feed, '-', '+', 'COUNT', 1)
-    const firstId = first[0]?.[0]
-    if (firstId !== undefined && after !== '0-0' && compareIds(firstId, after) > 0 && !(await this.hasId(feed, after))) {
-      // Trimmed past our position: what we missed is gone from the feed, reload from the hashes.
-      await this.start(tenant, nowMs)
-      return 0
+    // Being trimmed past takes ~100k batches of lag, and the check reads the first (often large)
+    // entry: it runs at most once a second per tenant, not on every poll.
+    if (nowMs - (this.trimCheckedAtMs.get(tenant) ?? -Infinity) >= TRIM_CHECK_MS) {
+      this.trimCheckedAtMs.set(tenant, nowMs)
+      const first = await this.redis.xrange(feed, '-', '+', 'COUNT', 1)
+      const firstId = first[0]?.[0]
+      if (firstId !== undefined && after !== '0-0' && compareIds(firstId, after) > 0 && !(await this.hasId(feed, after))) {
+        // Trimmed past our position: what we missed is gone from the feed, reload from the hashes.
+        await this.start(tenant, nowMs)
+        return 0
+      }
     }
     const res = await this.redis.xread('COUNT', READ_COUNT, 'STREAMS', feed, after)
     const raw = res?.[0]?.[1] ?? []
@@ -112,6 +119,9 @@ export class RedisChangeFeed {
   private async load(tenant: string, todo: ReadonlyArray<{ level: Level; entity: string }>, nowMs: number): Promise<string | undefined> {
     let firstId: string | undefined
     const hourMs = nowMs - (nowMs % 3_600_000)
+    // The previous hour (for 1h windows), this one, and the next: events may carry timestamps up
+    // to ADW_MAX_FUTURE_SEC ahead, and their buckets must be in the snapshot too.
+    const hours = [hourMs - 3_600_000, hourMs, hourMs + 3_600_000]
     for (let i = 0; i < todo.length; i += LOAD_CHUNK) {
       const chunk = todo.slice(i, i + LOAD_CHUNK)
       const metas = await this.redis.pipeline(chunk.map(({ level, entity }) => ['hget', this.keys.entityMeta(tenant, level, entity), 'account'])).exec()
@@ -119,23 +129,22 @@ export class RedisChangeFeed {
       const days = accounts.map((a) => [this.localDayOf(tenant, a, nowMs), this.localDayOf(tenant, a, nowMs - 86_400_000)])
       const multi = this.redis.multi().xrevrange(this.keys.changes(tenant), '+', '-', 'COUNT', 1)
       chunk.forEach(({ level, entity }, j) => {
-        multi.hgetall(this.keys.minuteBuckets(tenant, level, entity, hourMs))
-        multi.hgetall(this.keys.minuteBuckets(tenant, level, entity, hourMs - 3_600_000))
+        for (const h of hours) multi.hgetall(this.keys.minuteBuckets(tenant, level, entity, h))
         for (const d of days[j]!) multi.hmget(this.keys.dayTotals(tenant, level, entity, d), ...METRIC_FIELDS)
       })
       const res = (await multi.exec()) ?? []
       const snap = ((res[0]?.[1] as Array<[string, string[]]> | null)?.[0]?.[0]) ?? '0-0'
       firstId ??= snap
       chunk.forEach(({ level, entity }, j) => {
-        const base = 1 + j * 4
+        const base = 1 + j * (hours.length + 2)
         this.accountOf.set(entityKey(tenant, level, entity), accounts[j]!)
-        for (const [h, hash] of [[hourMs, res[base]?.[1]], [hourMs - 3_600_000, res[base + 1]?.[1]]] as const) {
-          for (const [minute, sums] of bucketsOf(hash as Record<string, string> | null)) {
+        hours.forEach((h, k) => {
+          for (const [minute, sums] of bucketsOf(res[base + k]?.[1] as Record<string, string> | null)) {
             this.state.applyMinute(tenant, level, entity, h + minute * 60_000, sums, nowMs, true)
           }
-        }
+        })
         days[j]!.forEach((d, k) => {
-          const vals = (res[base + 2 + k]?.[1] as (string | null)[] | null) ?? []
+          const vals = (res[base + hours.length + k]?.[1] as (string | null)[] | null) ?? []
           this.state.applyDay(tenant, level, entity, d, vals.map((v) => Number(v ?? 0)), nowMs, true)
         })
         this.snapshotId.set(entityKey(tenant, level, entity), snap)
