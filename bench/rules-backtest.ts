@@ -26,10 +26,17 @@ export const BACKTEST_RULES: Record<string, Rule> = {
   'overpacing (pacing, today)': { id: 'overpacing', name: 'overpacing', level: 'campaign', severity: 'warning', for: '10m', conditions: { all: [{ fact: 'pacing', operator: 'greaterThan', value: 1.5 }, { fact: 'day_elapsed', operator: 'greaterThan', value: 0.05 }] } },
 }
 
-/** What one backtest repetition cost and found. */
+/** One backtest run: its report and the CPU it took in this process and in ClickHouse. */
+export interface BacktestRun {
+  readonly report: BacktestReport
+  readonly nodeCpuMs: number
+  readonly clickHouseCpuMs: number
+}
+
+/** What the repetitions of one rule cost and found. */
 export interface BacktestMeasurement {
   readonly rule: string
-  readonly reports: readonly BacktestReport[]
+  readonly runs: readonly BacktestRun[]
 }
 
 /**
@@ -80,23 +87,38 @@ export async function measureBacktests(cfg: AdwatchConfig, redis: Redis, o: { da
   const ch = createClickHouse(cfg.clickhouse)
   try {
     const now = () => o.endMs
-    const service = new BacktestService({
-      rollups: new ClickHouseRollupReader(ch, cfg.clickhouse.database),
-      timeZones: new TenantDirectory(redis, cfg.redis.keyPrefix, 'UTC', now),
-      budgets: new EntitySettingsStore(redis, cfg.redis.keyPrefix),
-      now,
-    })
     const out: BacktestMeasurement[] = []
     for (const [name, rule] of Object.entries(BACKTEST_RULES)) {
-      const reports: BacktestReport[] = []
+      const runs: BacktestRun[] = []
       for (let rep = 1; rep <= o.repetitions; rep++) {
         o.progress(`backtest "${name}", repetition ${rep}/${o.repetitions}`)
-        reports.push(await service.run({ tenant: TENANT, days: o.days, rule }))
+        const queryIdPrefix = `bench-backtest-${cfg.clickhouse.database}-${rule.id}-${rep}`
+        const service = new BacktestService({
+          rollups: new ClickHouseRollupReader(ch, cfg.clickhouse.database, { queryIdPrefix }),
+          timeZones: new TenantDirectory(redis, cfg.redis.keyPrefix, 'UTC', now),
+          budgets: new EntitySettingsStore(redis, cfg.redis.keyPrefix),
+          now,
+        })
+        const cpu0 = process.cpuUsage()
+        const report = await service.run({ tenant: TENANT, days: o.days, rule })
+        const cpu = process.cpuUsage(cpu0)
+        runs.push({ report, nodeCpuMs: (cpu.user + cpu.system) / 1000, clickHouseCpuMs: await clickHouseCpuMs(ch, queryIdPrefix) })
       }
-      out.push({ rule: name, reports })
+      out.push({ rule: name, runs })
     }
     return out
   } finally {
     await ch.close()
   }
+}
+
+/** CPU (user + system) ClickHouse spent on the queries whose id starts with `prefix`, from its query log. */
+async function clickHouseCpuMs(ch: ReturnType<typeof createClickHouse>, prefix: string): Promise<number> {
+  await ch.command({ query: 'SYSTEM FLUSH LOGS' })
+  const cpu = (name: string) => sql`arrayElement(ProfileEvents.Values, indexOf(ProfileEvents.Names, ${name}))`
+  const rs = await ch.query({
+    query: sql`SELECT sum(${cpu('UserTimeMicroseconds')} + ${cpu('SystemTimeMicroseconds')}) AS us FROM system.query_log WHERE type = 2 AND query_id LIKE ${`${prefix}-%`}`.text,
+    format: 'JSONEachRow',
+  })
+  return Number((await rs.json<{ us: number | string }>())[0]?.us ?? 0) / 1000
 }

@@ -71,7 +71,7 @@ export function benchRules(): Rule[] {
     r('spend-spike-5m', { all: [gt('spend_5m', 40)] }, { for: '2m' }),
     r('spend-spike-1m', { all: [gt('spend_1m', 15)] }),
     r('overpacing', { all: [gt('pacing', 1.5), gt('day_elapsed', 0.1)] }, { for: '15m' }),
-    r('underpacing', { all: [lt('pacing', 0.3), gt('day_elapsed', 0.5)] }, { for: '30m' }),
+    r('underpacing', { all: [lt('pacing', 0.01), gt('day_elapsed', 0.5)] }, { for: '30m' }),
     r('budget-exhaust-soon', { all: [lt('budget_exhaust_in_min', 60), gt('budget_exhaust_in_min', 0)] }, { for: '5m' }),
     r('roas-low', { all: [lt('roas_1h', 0.5), gt('spend_1h', 50)] }, { for: '15m' }),
     r('cpa-high', { all: [gt('cpa_today', 80), { fact: 'conversions_today', operator: 'greaterThanInclusive', value: 3 }] }),
@@ -81,9 +81,9 @@ export function benchRules(): Rule[] {
     r('conversions-drop', { all: [{ fact: 'conversions_1h', operator: 'equal', value: 0 }, { fact: 'clicks_1h', operator: 'greaterThanInclusive', value: 200 }] }),
     r('spend-vs-yesterday', { all: [gt('spend_1h_vs_yesterday', 2), gt('spend_1h', 20)] }, { for: '10m' }),
     r('clicks-vs-last-week', { all: [lt('clicks_1h_vs_last_week', -0.8), gt('clicks_1h', 0)] }, { for: '10m' }),
-    r('projected-over-budget', { all: [{ fact: 'projected_spend_today', operator: 'greaterThan', value: { fact: 'daily_budget' } }, lt('day_elapsed', 0.9)] }, { for: '10m' }),
+    r('projected-over-budget', { all: [{ fact: 'projected_spend_today', operator: 'greaterThan', value: { fact: 'daily_budget' } }, lt('day_elapsed', 0.9), gt('spend_15m', 10)] }, { for: '10m' }),
     r('meta-cpc', { all: [{ fact: 'platform', operator: 'equal', value: 'meta' }, gt('cpc_5m', 4)] }),
-    r('google-ctr', { all: [{ fact: 'platform', operator: 'equal', value: 'google' }, lt('ctr_15m', 0.001), gt('impressions_15m', 500)] }),
+    r('google-ctr', { all: [{ fact: 'platform', operator: 'equal', value: 'google' }, lt('ctr_15m', 0.001), gt('impressions_15m', 1_500)] }),
     r('tiktok-cpm', { all: [{ fact: 'platform', operator: 'in', value: ['tiktok'] }, gt('cpm_1h', 30)] }),
     r('big-accounts-spend', { all: [gt('spend_15m', 60)] }, { scope: { accounts: ['act_00', 'act_01', 'act_02', 'act_03', 'act_04'] } }),
     r('expensive-any', { any: [gt('cpc_1h', 5), gt('cpa_1h', 150)] }, { for: '10m' }),
@@ -141,6 +141,9 @@ export class TrafficWriter {
 export interface TickMeasurement {
   readonly firstTickMs: number
   readonly tickMs: readonly number[]
+  /** CPU of each tick in this process, and in the Redis server meanwhile. */
+  readonly tickNodeCpuMs: readonly number[]
+  readonly tickRedisCpuMs: readonly number[]
   readonly entities: number
   readonly evaluations: number
   readonly transitions: number
@@ -182,13 +185,20 @@ export async function measureTicks(cfg: AdwatchConfig, redis: Redis, log: Logger
     o.progress('first tick: loads every campaign\'s windows from Redis')
     const first = await runtime.runner.tick(clock)
     const tickMs: number[] = []
+    const tickNodeCpuMs: number[] = []
+    const tickRedisCpuMs: number[] = []
     let entities = 0
     let evaluations = 0
     let transitions = first.transitions
     for (let t = 1; t <= o.ticks; t++) {
       clock = startMs + t * 1_000
       await writer.write(eventsAt(campaigns, clock, t), clock)
+      const redis0 = await redisCpuMs(redis)
+      const cpu0 = process.cpuUsage()
       const s = await runtime.runner.tick(clock)
+      const cpu = process.cpuUsage(cpu0)
+      tickRedisCpuMs.push((await redisCpuMs(redis)) - redis0)
+      tickNodeCpuMs.push((cpu.user + cpu.system) / 1000)
       tickMs.push(s.durationMs)
       entities = s.entities
       evaluations = s.evaluations
@@ -218,7 +228,7 @@ export async function measureTicks(cfg: AdwatchConfig, redis: Redis, log: Logger
     const compiled = benchRules().map((rule) => ({ rule, test: compileRule(rule) }))
     let compiledTrue = 0
     for (const input of sample) for (const c of compiled) if (inScope(c.rule.scope, input.labels) && c.test(input.facts)) compiledTrue++
-    return { firstTickMs: first.durationMs, tickMs, entities, evaluations, transitions, compiledMs, jreSampleMs, jreSample: sample.length, jreTrue, compiledTrue }
+    return { firstTickMs: first.durationMs, tickMs, tickNodeCpuMs, tickRedisCpuMs, entities, evaluations, transitions, compiledMs, jreSampleMs, jreSample: sample.length, jreTrue, compiledTrue }
   } finally {
     await runtime.close()
   }
@@ -248,4 +258,11 @@ function referenceEngineOf(rules: readonly Rule[]): Engine {
     engine.addRule({ name: rule.id, conditions: conditions as unknown as TopLevelCondition, event: { type: rule.id } } as RuleProperties)
   }
   return engine
+}
+
+/** CPU (user + system) the Redis server has used so far, from INFO. */
+async function redisCpuMs(redis: Redis): Promise<number> {
+  const info = await redis.info('cpu')
+  const field = (name: string) => Number(new RegExp(`^${name}:([0-9.]+)`, 'm').exec(info)?.[1] ?? 0)
+  return (field('used_cpu_user') + field('used_cpu_sys')) * 1000
 }

@@ -134,15 +134,25 @@ function labelsOf(level: Level, entity: string, platform: string, account: strin
   return { level, platform, account, campaign, adset, entity }
 }
 
+/** Knobs of the ClickHouse reader. */
+export interface ReaderSettings {
+  /** ClickHouse threads per slice query (default: the server's). */
+  readonly maxThreads?: number
+  /** Prefix of each query's id, and log the queries to system.query_log (to find their cost). */
+  readonly queryIdPrefix?: string
+}
+
 /**
  * The ClickHouse adapter: one query per slice, answered in Native and decoded into series.
  * `wait_end_of_query` makes a failure mid-query an HTTP error rather than a cut-off answer.
  */
 export class ClickHouseRollupReader implements RollupSource {
+  private queries = 0
+
   constructor(
     private readonly ch: ClickHouseClient,
     private readonly database: string,
-    private readonly settings: { readonly maxThreads?: number } = {},
+    private readonly settings: ReaderSettings = {},
   ) {}
 
   async readSlice(req: RollupSliceRequest): Promise<RollupSlice> {
@@ -167,9 +177,12 @@ export class ClickHouseRollupReader implements RollupSource {
   }
 
   private async fetch(query: string): Promise<Buffer> {
+    const prefix = this.settings.queryIdPrefix
     const res = await this.ch.exec({
       query,
+      ...(prefix === undefined ? {} : { query_id: `${prefix}-${(this.queries++).toString(36)}` }),
       clickhouse_settings: {
+        ...(prefix === undefined ? {} : { log_queries: 1 }),
         wait_end_of_query: 1,
         // Keep the answer (a few MB a slice) in memory rather than in a temporary file.
         buffer_size: String(256 * 1024 * 1024),

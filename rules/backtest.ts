@@ -1,6 +1,6 @@
 import { INACTIVE, stepAlert, type AlertState, type AlertTiming, type Observation } from '../alerts/state-machine.ts'
 import { BacktestInvalidError } from './backtest-errors.ts'
-import { planFacts, type FactContext, type FactPlan } from './backtest-facts.ts'
+import { METRIC_INDEX, planFacts, type FactContext, type FactPlan } from './backtest-facts.ts'
 import { compileRule, type CompiledCondition } from './compile-rule.ts'
 import { parseDuration } from './duration.ts'
 import type { Facts } from './fact-catalogue.ts'
@@ -181,7 +181,7 @@ export class Backtest {
   private readonly intervals: BacktestInterval[] = []
   private scratch = new Float64Array(0)
   private nextMinute: number
-  private totals = { entitiesFired: 0, intervals: 0, openIntervals: 0, firingMinutes: 0, spendDuringMicros: 0, spendMicros: 0, evaluations: 0 }
+  private readonly totals = { entitiesFired: 0, intervals: 0, openIntervals: 0, firingMinutes: 0, spendDuringMicros: 0, spendMicros: 0, evaluations: 0 }
 
   constructor(private readonly o: BacktestOptions) {
     const { fromMs, toMs } = o
@@ -205,7 +205,7 @@ export class Backtest {
     const reach = Math.max(...this.plan.slots.map((s) => s.minutes + s.lagMinutes))
     this.ringSize = 2 ** Math.ceil(Math.log2(reach + 1))
     // The ring holds the plan's metrics plus the row count; slots point into it.
-    this.metricIndexes = [...this.plan.metrics, 5]
+    this.metricIndexes = [...this.plan.metrics, METRIC_INDEX.rows]
     this.ringBase = Int32Array.from(this.metricIndexes, (_, k) => k * this.ringSize)
     this.slotBase = Int32Array.from(this.plan.slots, (s) => this.metricIndexes.indexOf(s.metric) * this.ringSize)
     this.slotMinutes = Int32Array.from(this.plan.slots, (s) => s.minutes)

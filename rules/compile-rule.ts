@@ -8,6 +8,8 @@ type FactValue = number | string | null | undefined
 
 /** json-rules-engine's fact-value check for numeric operators, reproduced exactly. */
 function isNumberLike(v: FactValue): boolean {
+  // Fast path for the common case (facts are numbers or null); same answer as the general one.
+  if (typeof v === 'number') return v === v
   return Number.parseFloat(v as string).toString() !== 'NaN'
 }
 

@@ -43,6 +43,7 @@ export class RuleEvaluator {
   private rules: CompiledRule[] = []
   private readonly states = new Map<string, AlertState>()
   private readonly lastRunMs = new Map<string, number>()
+  private readonly fingerprints = new Map<string, string>()
 
   constructor(readonly tenant: string, initialStates: ReadonlyMap<string, AlertState> = new Map()) {
     for (const [fp, s] of initialStates) this.states.set(fp, s)
@@ -50,6 +51,7 @@ export class RuleEvaluator {
 
   /** Replaces the rule set (after a save); disabled rules are dropped. */
   setRules(rules: readonly StoredRule[]): void {
+    this.fingerprints.clear() // labels may have changed with the rules
     this.rules = rules
       .filter((s) => s.rule.enabled !== false)
       .map((stored) => ({
@@ -85,7 +87,7 @@ export class RuleEvaluator {
       this.lastRunMs.set(rule.id, nowMs)
       for (const input of entities) {
         if (input.level !== rule.level || !inScope(rule.scope, input.labels)) continue
-        const fingerprint = fingerprintOf(rule.id, this.tenant, input.level, input.entity, rule.labels ?? {})
+        const fingerprint = this.fingerprint(rule.id, rule.labels ?? {}, input)
         const before = this.states.get(fingerprint) ?? INACTIVE
         const observation = input.hasData ? (r.test(input.facts) ? 'true' : 'false') : 'no-data'
         if (before === INACTIVE && observation !== 'true' && r.timing.noData !== 'alert') continue // nothing to do, nothing to store
@@ -104,6 +106,18 @@ export class RuleEvaluator {
       }
     }
     return { transitions, changed }
+  }
+
+  /** The alert identity of a rule on an entity, cached (hashing every pair every tick is costly). */
+  private fingerprint(ruleId: string, labels: Readonly<Record<string, string>>, input: EntityInput): string {
+    const key = `${ruleId}\u0000${input.level}\u0000${input.entity}`
+    let fp = this.fingerprints.get(key)
+    if (fp === undefined) {
+      if (this.fingerprints.size > 2_000_000) this.fingerprints.clear()
+      fp = fingerprintOf(ruleId, this.tenant, input.level, input.entity, labels)
+      this.fingerprints.set(key, fp)
+    }
+    return fp
   }
 
   /** Fingerprints of open (pending or firing) alerts. */
