@@ -92,6 +92,7 @@ export async function startDashboardStack(opts: DashboardStackOptions): Promise<
 
   const children: Array<{ name: string; child: ChildProcess; exited: Promise<unknown> }> = []
   const worker: WorkerProcess = spawnWorker(env, `${opts.name}-w1`)
+  killOnExit(worker.child)
   children.push({ name: 'worker', child: worker.child, exited: worker.exited })
   children.push(spawnChild(env, 'rules', 'rules/main.ts'))
 
@@ -213,7 +214,17 @@ function spawnChild(env: Record<string, string>, name: string, script: string): 
   child.stdout?.pipe(out)
   child.stderr?.pipe(out)
   const exited = new Promise((resolve) => child.once('exit', resolve))
+  killOnExit(child)
   return { name, child, exited }
+}
+
+/** Kills a child when this process exits without closing the stack (a failed or timed-out test). */
+function killOnExit(child: ChildProcess): void {
+  const kill = () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+  }
+  process.once('exit', kill)
+  child.once('exit', () => process.removeListener('exit', kill))
 }
 
 /** A free TCP port on loopback. */
@@ -235,7 +246,8 @@ async function startGatewayProcess(env: Record<string, string>, port: number, ur
   for (;;) {
     const ok = await fetch(`${url}/health`).then((r) => r.ok, () => false)
     if (ok) return g
-    if (g.child.exitCode !== null || Date.now() - t0 > 60_000) throw new Error(`the gateway did not answer on ${url} (see ${os.tmpdir()}/adwatch-it-logs/${env.ADW_KINESIS_STREAM}-gateway.log)`)
+    // A cold start compiles the gateway's TypeScript (tsx): allow for a loaded machine.
+    if (g.child.exitCode !== null || Date.now() - t0 > 150_000) throw new Error(`the gateway did not answer on ${url} (see ${os.tmpdir()}/adwatch-it-logs/${env.ADW_KINESIS_STREAM}-gateway.log)`)
     await new Promise((r) => setTimeout(r, 100))
   }
 }

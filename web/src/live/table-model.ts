@@ -63,8 +63,10 @@ export function buildTableItems(store: Pick<OverviewStore, 'campaigns' | 'accoun
     const campaigns = byAccount.get(t.id)!
     items.push({ kind: 'account', id: t.id, totals: t, shown: campaigns.length })
     if (query.collapsed.has(t.id)) continue
-    campaigns.sort((a, b) => compareValues(campaignKey(a, query.sort, alerts), campaignKey(b, query.sort, alerts), dir) || a.id.localeCompare(b.id))
-    for (const c of campaigns) items.push({ kind: 'campaign', id: c.id, account: t.id })
+    // Keys computed once per campaign, not once per comparison (this runs every second on 5,000 rows).
+    const keyed = campaigns.map((c) => ({ c, k: campaignKey(c, query.sort, alerts) }))
+    keyed.sort((a, b) => compareValues(a.k, b.k, dir) || (a.c.id < b.c.id ? -1 : a.c.id > b.c.id ? 1 : 0))
+    for (const { c } of keyed) items.push({ kind: 'campaign', id: c.id, account: t.id })
   }
   return items
 }
