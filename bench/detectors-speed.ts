@@ -31,6 +31,9 @@ export interface DetectorSpeed {
   readonly tickMs: Summary
   /** CPU time of this process for the same ticks (what the code costs when the machine is shared). */
   readonly tickCpuMs: Summary
+  /** The same with a 100-tree level forest (ADW_DETECT_TREES=100). */
+  readonly tick100TreesMs: Summary
+  readonly tick100TreesCpuMs: Summary
   readonly perEntityUs: number
 }
 
@@ -123,38 +126,47 @@ export async function measureDetectorSpeed(opts: { entities: number; repetitions
   }
 
   // 10,000 entities: the trained baselines reused round-robin, all on the level forest (the
-  // costlier one: 100 trees of ψ 256), each warmed with 30 minutes of its source history.
+  // costlier one: ψ 256, ADW_DETECT_TREES trees), each warmed with 30 minutes of its source history.
   const baselines = [...models.baselines.values()]
   const sources = new Map(week.map((h) => [h.entity, h]))
-  const forest = models.levelForest as CalibratedForest
-  const entities: Array<{ models: EntityModels; state: EntityState; source: EntityHistory }> = []
-  for (let i = 0; i < opts.entities; i++) {
-    const baseline = baselines[i % baselines.length] as EntityBaseline
-    entities.push({ models: { baseline, forest }, state: new EntityState('act'), source: sources.get(baseline.entity) as EntityHistory })
+  const timeTicks = (forest: CalibratedForest) => {
+    const entities: Array<{ models: EntityModels; state: EntityState; source: EntityHistory }> = []
+    for (let i = 0; i < opts.entities; i++) {
+      const baseline = baselines[i % baselines.length] as EntityBaseline
+      entities.push({ models: { baseline, forest }, state: new EntityState('act'), source: sources.get(baseline.entity) as EntityHistory })
+    }
+    const scorer = new EntityScorer(createEntityDetectors(['iforest', 'seasonal_z', 'ewma', 'flatline'], 'bench'))
+    const scores = new Float64Array(opts.entities * 4)
+    // A tick's work, as the runner does it: one batch holding the minute that closed for every entity.
+    const batchAt = (m: number): BatchItem[] => entities.map((e) => ({ models: e.models, state: e.state, minuteMs: startMs + m * 60_000, minute: minuteAt(e.source.minutes, m) }))
+    const firstMinute = weekMinutes - 120
+    for (let m = firstMinute - 30; m < firstMinute; m++) scorer.scoreBatch(batchAt(m), scores)
+    const wall: number[] = []
+    const cpu: number[] = []
+    const ticks = Math.max(10, opts.repetitions * 5)
+    let sink = 0
+    for (let t = 0; t < ticks; t++) {
+      const batch = batchAt(firstMinute + t)
+      const c0 = process.cpuUsage()
+      const t0 = performance.now()
+      scorer.scoreBatch(batch, scores)
+      wall.push(performance.now() - t0)
+      const c = process.cpuUsage(c0)
+      cpu.push((c.user + c.system) / 1000)
+      sink += scores[0] as number
+    }
+    if (Number.isNaN(sink)) throw new Error('NaN score')
+    return { wall: summarize(wall), cpu: summarize(cpu) }
   }
-  const scorer = new EntityScorer(createEntityDetectors(['iforest', 'seasonal_z', 'ewma', 'flatline'], 'bench'))
-  const scores = new Float64Array(opts.entities * 4)
-  // A tick's work, as the runner does it: one batch holding the minute that closed for every entity.
-  const batchAt = (m: number): BatchItem[] => entities.map((e) => ({ models: e.models, state: e.state, minuteMs: startMs + m * 60_000, minute: minuteAt(e.source.minutes, m) }))
-  const firstMinute = weekMinutes - 120
-  for (let m = firstMinute - 30; m < firstMinute; m++) scorer.scoreBatch(batchAt(m), scores)
-  const tickMs: number[] = []
-  const tickCpuMs: number[] = []
-  const ticks = Math.max(10, opts.repetitions * 5)
-  let sink = 0
-  for (let t = 0; t < ticks; t++) {
-    const batch = batchAt(firstMinute + t)
-    const c0 = process.cpuUsage()
-    const t0 = performance.now()
-    scorer.scoreBatch(batch, scores)
-    tickMs.push(performance.now() - t0)
-    const c = process.cpuUsage(c0)
-    tickCpuMs.push((c.user + c.system) / 1000)
-    sink += scores[0] as number
-  }
-  if (Number.isNaN(sink)) throw new Error('NaN score')
+  const full = timeTicks(models.levelForest as CalibratedForest)
+  const bigTrainer = new LevelTrainer(tenant, 'campaign', startMs, startMs + 7 * DAY_MS, { ...DEFAULT_TRAINING, trees: 100 })
+  for (const h of week) bigTrainer.add(h)
+  const big = timeTicks(bigTrainer.finish(1).levelForest as CalibratedForest)
+  const tickMs = full.wall.samples
   const tick = summarize(tickMs)
   return {
+    tick100TreesMs: big.wall,
+    tick100TreesCpuMs: big.cpu,
     weekMinutes,
     campaigns: week.length,
     baselineMs: summarize(baselineMs),
@@ -164,7 +176,7 @@ export async function measureDetectorSpeed(opts: { entities: number; repetitions
     levelForestMs: summarize(levelForestMs),
     entities: opts.entities,
     tickMs: tick,
-    tickCpuMs: summarize(tickCpuMs),
+    tickCpuMs: full.cpu,
     perEntityUs: (tick.median * 1000) / opts.entities,
   }
 }

@@ -16,7 +16,7 @@ import { clearRepetition, migrateDatabase, registerEventSet, type EventSet } fro
 import { redisCpuSec, verifySinks } from './fold-run.ts'
 import type { MemoryShardSource } from './memory-shard-source.ts'
 
-/** The stages of a worker batch, in the order the worker runs them (the consumer overlaps them). */
+/** The stages of a worker batch; the consumer overlaps them (readers decode, the next batch is prepared while one is written, both sinks are written at once). */
 export const STAGES = ['decode', 'claims Lua', 'fold', 'ClickHouse encode', 'Redis apply Lua', 'ClickHouse insert'] as const
 export type Stage = (typeof STAGES)[number]
 
@@ -117,9 +117,9 @@ export async function measureStages(cfg: AdwatchConfig, source: MemoryShardSourc
         readers,
         plan,
         duplicate,
-        writable: readers.map(() => true),
+        redisShards: readers.map(() => true),
         redis: undefined,
-        redisWritten: false,
+          clickhouseShards: readers.map(() => true),
         clickhouse: { letters: [], events: { rows: 0, body: Buffer.alloc(0) }, lastEventPos: new Map() },
         lettersWritten: false,
         clickhouseHeld: new Map(),

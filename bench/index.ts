@@ -35,14 +35,15 @@ const USAGE = `usage: bash scripts/bench NAME [options]
       R repetitions (default 5).
 
   gateway [--clients C] [--repetitions R] [--read-seconds S] [--think-ms T] [--campaigns N]
-          [--rate E] [--e2e-seconds D]
+          [--rate E] [--e2e-seconds D] [--dashboards K]
       API read latency (p50/p99) of a gateway process under C concurrent clients (default 200,
       each waiting T ms, default 100, between an answer and its next request; plus one
       saturation run without think time) for one campaign's live windows and for a
       campaigns-table page, N campaigns (default 1500) over 3 tenants, median of R repetitions
       (default 3) of S seconds (default 10); then event -> socket latency at E events/s
-      (default 10000) for D seconds (default 30) through kinesalite, a worker process and a
-      gateway process.
+      (default 10000, KPL-aggregated) for D seconds (default 30) through kinesalite, a worker
+      process and a gateway process, with K dashboard sockets (default 20) watching 25
+      campaigns each.
 
   rules [--campaigns N] [--ticks T] [--jre-sample S] [--backtest-campaigns B] [--backtest-days D]
         [--ads-per-campaign A] [--repetitions R] [--skip tick,backtest]
@@ -135,6 +136,7 @@ async function main(argv: readonly string[]): Promise<number> {
         campaigns: { type: 'string' },
         rate: { type: 'string' },
         'e2e-seconds': { type: 'string' },
+        dashboards: { type: 'string' },
       },
     })
     await runGatewayBench(loadConfig(), {
@@ -148,6 +150,7 @@ async function main(argv: readonly string[]): Promise<number> {
       rate: positiveInt('rate', values.rate, 10_000),
       e2eSeconds: positiveInt('e2e-seconds', values['e2e-seconds'], 30),
       shards: 4,
+      dashboards: values.dashboards === '0' ? 0 : positiveInt('dashboards', values.dashboards, 20),
     })
     return process.exitCode === undefined ? 0 : Number(process.exitCode)
   }

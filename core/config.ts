@@ -172,7 +172,7 @@ const SPEC = {
   ADW_DETECT_RETRAIN_HOURS: positiveInt({ default: 24, desc: 'models older than this are retrained (also on request: detectors/cli.ts retrain)' }),
   ADW_DETECT_NEW_ENTITY_RETRAIN_MIN: positiveInt({ default: 60, desc: 'when active entities have no baseline yet, models at least this old are retrained for them' }),
   ADW_DETECT_SCORE_TTL_SEC: positiveInt({ default: 900, desc: 'TTL of an entity\'s latest scores in Redis (renewed at every tick that judges it)' }),
-  ADW_DETECT_TREES: positiveInt({ default: 100, desc: 'isolation forest trees of a level model' }),
+  ADW_DETECT_TREES: positiveInt({ default: 50, desc: 'isolation forest trees of a level model (scoring time grows with them)' }),
   ADW_DETECT_SAMPLE_SIZE: positiveInt({ default: 256, desc: 'isolation forest subsample size ψ of a level model' }),
   ADW_DETECT_CAMPAIGN_MIN_DAYS: positiveInt({ default: 3, desc: 'days of history a campaign needs for a forest of its own' }),
   ADW_DETECT_CAMPAIGN_MODELS_MAX: nonNegativeInt({ default: 1_000, desc: 'campaign forests per tenant at most (0: level forests only)' }),

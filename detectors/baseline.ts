@@ -28,11 +28,15 @@ export const EWMA_CLIP = 6
 export const IFOREST_DIMS = FEATURE_COUNT
 const IFOREST_CLIP = 10
 
-/** Ratio features, and the lengths of a baseline's arrays (see the constructor). */
+/** Number of ratio features (after the volumes). */
 export const RATIO_COUNT = FEATURE_COUNT - VOLUME_COUNT
+/** Length of a baseline's volume array: per hour of week and volume feature, center and scale. */
 export const VOLUME_LEN = 168 * VOLUME_COUNT * 2
+/** Length of its ratio array: per hour of day and ratio feature, center, scale and usual base. */
 export const RATIO_LEN = 24 * RATIO_COUNT * 3
+/** Length of its flatline array: per hour of day, four rates (see the constructor). */
 export const FLAT_LEN = 24 * 4
+/** Length of its EWMA array: per feature, center and scale. */
 export const EWMA_LEN = FEATURE_COUNT * 2
 
 /** An entity's minute history: consecutive minutes from `startMs`, stride MINUTE_STRIDE, zeros where nothing happened. */

@@ -7,16 +7,16 @@ import { LevelTrainer, DEFAULT_TRAINING } from './training.ts'
 const START = Date.UTC(2026, 0, 5)
 
 function trainedLevel() {
-  const trainer = new LevelTrainer('acme', 'campaign', START, START + 4 * 86_400_000, { ...DEFAULT_TRAINING, campaignMinDays: 3, levelSampleRows: 5_000 })
-  trainer.add(steadyHistory('cmp_1', busyCampaign(1, START, 4 * 1440)))
-  trainer.add(steadyHistory('cmp_2', { ...busyCampaign(2, START + 2 * 86_400_000, 2 * 1440), impressionsPerMin: 300 }))
-  return trainer.finish(START + 4 * 86_400_000)
+  const trainer = new LevelTrainer('acme', 'campaign', START, START + 2 * 86_400_000, { ...DEFAULT_TRAINING, trees: 40, campaignMinDays: 2, levelSampleRows: 3_000 })
+  trainer.add(steadyHistory('cmp_1', busyCampaign(1, START, 2 * 1440)))
+  trainer.add(steadyHistory('cmp_2', { ...busyCampaign(2, START + 86_400_000, 1440), impressionsPerMin: 300 }))
+  return trainer.finish(START + 2 * 86_400_000)
 }
 
 test('a version encodes to a manifest and rows and decodes to the same models', () => {
   const m = trainedLevel()
   assert.equal(m.baselines.size, 2)
-  assert.equal(m.campaignForests.size, 1, 'only cmp_1 has 3 days of history')
+  assert.equal(m.campaignForests.size, 1, 'only cmp_1 has 2 days of history')
   const { manifest, rows } = encodeLevelModels(m)
   assert.deepEqual({ entities: manifest.entities, campaignForests: manifest.campaignForests, levelForest: manifest.levelForest }, { entities: 2, campaignForests: 1, levelForest: true })
   const back = decodeLevelModels(manifest, JSON.parse(JSON.stringify(rows)))

@@ -102,5 +102,6 @@ export function decodeLevelModels(manifest: ModelVersionRow, rows: readonly Mode
     levelForest,
     campaignForests,
     trainMs: manifest.trainMs,
+    sparse: new Set(),
   }
 }

@@ -15,10 +15,10 @@ import { DEFAULT_TRAINING, type LevelModels } from './training.ts'
 const MIN = 60_000
 const DAY = 86_400_000
 const START = Date.UTC(2026, 0, 5)
-const LIVE = START + 3 * DAY
-const TOTAL_MIN = 3 * 1440 + 240
+const LIVE = START + 2 * DAY
+const TOTAL_MIN = 2 * 1440 + 240
 
-/** Two campaigns of one tenant over 3 days of history and 4 live hours, in memory. */
+/** Two campaigns of one tenant over 2 days of history and 4 live hours, in memory. */
 function world() {
   const series = new Map<string, EntityHistory>([
     ['cmp_1', steadyHistory('cmp_1', busyCampaign(1, START, TOTAL_MIN))],
@@ -97,8 +97,9 @@ class MemorySettings implements DetectorSettingsSource {
 
 const SETTINGS: RunnerSettings = {
   levels: ['campaign'], tickMs: 10_000, closeLagMs: 15_000, activeWindowMs: 180 * MIN, warmupMin: 30, maxCatchUpMin: 60,
-  trainDays: 3, retrainEveryMs: 24 * 3_600_000, newEntityRetrainMs: 3_600_000, awaitTraining: true, defaultThreshold: 0.8,
-  training: { ...DEFAULT_TRAINING, levelSampleRows: 5_000, campaignModelsMax: 0 },
+  trainDays: 2, retrainEveryMs: 24 * 3_600_000, newEntityRetrainMs: 3_600_000, awaitTraining: true, defaultThreshold: 0.8,
+  // A small forest keeps the test fast; the runner's logic does not depend on its size.
+  training: { ...DEFAULT_TRAINING, trees: 30, levelSampleRows: 3_000, campaignModelsMax: 0 },
 }
 
 function setup(w = world(), models = new MemoryModelStore(), opts: { held?: () => boolean } = {}) {
@@ -219,4 +220,25 @@ test('in the background a retraining does not hold the tick up; the new version 
   s.clock.now += MIN
   const next = await background.tick()
   assert.deepEqual(next.trained.map((t) => t.level), ['campaign'], 'the finished training is reported by the next tick')
+})
+
+test('an entity new since the training gets a baseline by a retraining after newEntityRetrainMs; a too-sparse one does not call for one', async () => {
+  const w = world()
+  const sparse = steadyHistory('cmp_sparse', busyCampaign(5, START, TOTAL_MIN))
+  // Active for 10 minutes before the live period only: under the 60 active minutes a baseline needs.
+  sparse.minutes.fill(0, 0, (2 * 1440 - 10) * MINUTE_STRIDE)
+  sparse.minutes.fill(0, 2 * 1440 * MINUTE_STRIDE)
+  w.series.set('cmp_sparse', sparse)
+  const s = setup(w)
+  const first = await s.runner.tick()
+  assert.equal(first.withoutBaseline, 1)
+  s.clock.now += 2 * 3_600_000
+  assert.deepEqual((await s.runner.tick()).trained, [], 'only the sparse entity lacks a baseline: no retraining')
+  w.series.set('cmp_new', steadyHistory('cmp_new', busyCampaign(6, START, TOTAL_MIN)))
+  s.clock.now += MIN
+  const seen = await s.runner.tick()
+  assert.equal(seen.withoutBaseline, 2)
+  s.clock.now += 3_600_000
+  const due = await s.runner.tick()
+  assert.deepEqual(due.trained.map((t) => t.entities), [3], 'retrained for cmp_new')
 })

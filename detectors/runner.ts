@@ -170,7 +170,7 @@ export class DetectorRunner {
         const models = this.modelsByKey.get(k)
         if (models === undefined) continue
         const r = await this.judgeLevel(tenant, level, models, closedEnd, now, limits, findings)
-        this.lacking.set(k, r.withoutBaseline)
+        this.lacking.set(k, r.newWithoutBaseline)
         entities += r.entities
         minutesJudged += r.minutes
         withoutBaseline += r.withoutBaseline
@@ -205,7 +205,7 @@ export class DetectorRunner {
 
   private async judgeLevel(
     tenant: string, level: Level, models: LevelModels, closedEnd: number, now: number, limits: Float64Array, findings: DetectorFinding[],
-  ): Promise<{ entities: number; minutes: number; withoutBaseline: number; scoreMs: number }> {
+  ): Promise<{ entities: number; minutes: number; withoutBaseline: number; newWithoutBaseline: number; scoreMs: number }> {
     const s = this.settings
     const k = key(tenant, level)
     let states = this.statesByKey.get(k)
@@ -276,7 +276,9 @@ export class DetectorRunner {
     }
     const scoreMs = performance.now() - t0
     await this.deps.scores.writeScores(tenant, level, rows)
-    return { entities: judged.length, minutes: judgedMinutes, withoutBaseline: active.length - judged.length, scoreMs }
+    // Entities the last training saw but found too sparse do not call for another one.
+    const newWithoutBaseline = active.filter((e) => !models.baselines.has(e) && !models.sparse.has(e)).length
+    return { entities: judged.length, minutes: judgedMinutes, withoutBaseline: active.length - judged.length, newWithoutBaseline, scoreMs }
   }
 }
 

@@ -86,15 +86,15 @@ export function normalTail(z: number): number {
 /**
  * The z whose upper normal tail has natural log `logP` (≤ 0): the inverse of normalTail,
  * in log space so that probabilities far below 1e-300 (long zero runs) still map to a z.
+ * Acklam's rational approximation (relative error under 1.2e-9) down to e^(−700), whose tail
+ * branch needs only log p; below that, the asymptotic expansion refined by Newton steps.
  */
 export function zFromLogTail(logP: number): number {
   if (!(logP < 0)) return logP === 0 ? -Infinity : NaN
-  if (logP > Math.log(0.5)) return -zFromLogTail(Math.log1p(-Math.exp(logP)))
-  // Asymptotic start, then Newton steps on log Q(z) = logP.
+  if (logP >= -700) return -acklam(Math.exp(logP), logP)
   const t = Math.sqrt(-2 * logP)
   let z = t - (Math.log(t * t) + Math.log(2 * Math.PI)) / (2 * t)
-  if (!(z > 0)) z = 0.5
-  for (let i = 0; i < 6; i++) {
+  for (let i = 0; i < 4; i++) {
     const logQ = logNormalTail(z)
     const logPdf = -0.5 * z * z - 0.5 * Math.log(2 * Math.PI)
     // d/dz log Q(z) = -φ(z)/Q(z)
@@ -103,6 +103,27 @@ export function zFromLogTail(logP: number): number {
     if (Math.abs(step) < 1e-10) break
   }
   return z
+}
+
+const A = [-3.969683028665376e1, 2.209460984245205e2, -2.759285104469687e2, 1.38357751867269e2, -3.066479806614716e1, 2.506628277459239] as const
+const B = [-5.447609879822406e1, 1.615858368580409e2, -1.556989798598866e2, 6.680131188771972e1, -1.328068155288572e1] as const
+const C = [-7.784894002430293e-3, -3.223964580411365e-1, -2.400758277161838, -2.549732539343734, 4.374664141464968, 2.938163982698783] as const
+const D = [7.784695709041462e-3, 3.224671290700398e-1, 2.445134137142996, 3.754408661907416] as const
+const P_LOW = 0.02425
+
+/** Φ⁻¹(p), the lower-tail normal quantile (Acklam), with log p given for the far tail. */
+function acklam(p: number, logP: number): number {
+  if (p < P_LOW) {
+    const q = Math.sqrt(-2 * logP)
+    return (((((C[0] * q + C[1]) * q + C[2]) * q + C[3]) * q + C[4]) * q + C[5]) / ((((D[0] * q + D[1]) * q + D[2]) * q + D[3]) * q + 1)
+  }
+  if (p <= 1 - P_LOW) {
+    const q = p - 0.5
+    const r = q * q
+    return ((((((A[0] * r + A[1]) * r + A[2]) * r + A[3]) * r + A[4]) * r + A[5]) * q) / (((((B[0] * r + B[1]) * r + B[2]) * r + B[3]) * r + B[4]) * r + 1)
+  }
+  const q = Math.sqrt(-2 * Math.log1p(-p))
+  return -(((((C[0] * q + C[1]) * q + C[2]) * q + C[3]) * q + C[4]) * q + C[5]) / ((((D[0] * q + D[1]) * q + D[2]) * q + D[3]) * q + 1)
 }
 
 /** Natural log of P(Z > z), accurate in the far tail. */

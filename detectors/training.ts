@@ -33,7 +33,7 @@ export interface TrainingOptions {
 /** Defaults of TrainingOptions. */
 export const DEFAULT_TRAINING: TrainingOptions = {
   seed: 1,
-  trees: 100,
+  trees: 50,
   sampleSize: 256,
   levelSampleRows: 50_000,
   campaignMinDays: 3,
@@ -56,6 +56,8 @@ export interface LevelModels {
   readonly campaignForests: ReadonlyMap<string, CalibratedForest>
   /** Milliseconds the training took (CPU of this process, reading excluded). */
   readonly trainMs: number
+  /** Entities the training saw with too little history for a baseline (not stored: empty after loading). */
+  readonly sparse: ReadonlySet<string>
 }
 
 /** The models to judge one entity with, or undefined when it has no baseline yet. */
@@ -70,9 +72,12 @@ export function trainCalibratedForest(rows: Float64Array, kind: CalibratedForest
   const forest = IsolationForest.fit(rows, IFOREST_DIMS, { trees, sampleSize, seed })
   const n = rows.length / IFOREST_DIMS
   const step = Math.max(1, Math.floor(n / 20_000))
-  const scores: number[] = []
-  for (let i = 0; i < n; i += step) scores.push(forest.score(rows, i * IFOREST_DIMS))
-  const sorted = Float64Array.from(scores).sort()
+  const count = Math.ceil(n / step)
+  const sample = new Float64Array(count * IFOREST_DIMS)
+  for (let j = 0; j < count; j++) sample.set(rows.subarray(j * step * IFOREST_DIMS, (j * step + 1) * IFOREST_DIMS), j * IFOREST_DIMS)
+  const sorted = new Float64Array(count)
+  forest.scoreMany(sample, count, sorted)
+  sorted.sort()
   return { forest, quantiles: CALIBRATION_LEVELS.map((q) => quantileSorted(sorted, q)), kind }
 }
 
@@ -80,6 +85,7 @@ export function trainCalibratedForest(rows: Float64Array, kind: CalibratedForest
 export class LevelTrainer {
   private readonly baselines = new Map<string, EntityBaseline>()
   private readonly campaignForests = new Map<string, CalibratedForest>()
+  private readonly sparse = new Set<string>()
   private readonly reservoir: Float64Array
   private reservoirRows = 0
   private seenRows = 0
@@ -106,7 +112,8 @@ export class LevelTrainer {
   add(history: EntityHistory): void {
     const t0 = performance.now()
     const trained = trainBaseline(history)
-    if (trained !== undefined) {
+    if (trained === undefined) this.sparse.add(history.entity)
+    else {
       this.baselines.set(history.entity, trained.baseline)
       this.sample(trained.vectors)
       const o = this.opts
@@ -137,6 +144,7 @@ export class LevelTrainer {
       levelForest,
       campaignForests: this.campaignForests,
       trainMs: Math.round(this.cpuMs),
+      sparse: this.sparse,
     }
   }
 

@@ -36,6 +36,8 @@ export async function startGatewayRuntime(cfg: AdwatchConfig, log: Logger, opts:
   const redis = new Redis(cfg.redis.url, { maxRetriesPerRequest: 2 })
   const pub = redis.duplicate()
   const sub = redis.duplicate()
+  // One rate-limit check per request: auto-pipelining sends the checks of a burst in one write.
+  const rateLimitRedis = new Redis(cfg.redis.url, { maxRetriesPerRequest: 1, enableAutoPipelining: true })
   const admin = createClickHouse(cfg.clickhouse, 'default')
   try {
     await migrate(admin, cfg.clickhouse.database)
@@ -92,7 +94,7 @@ export async function startGatewayRuntime(cfg: AdwatchConfig, log: Logger, opts:
       streamName: stream,
       maxLatenessMs: cfg.consumer.maxLatenessSec * 1000,
       maxFutureMs: cfg.consumer.maxFutureSec * 1000,
-      rateLimitRedis: redis,
+      rateLimitRedis,
       adapter: { pub, sub },
     },
     cfg,
@@ -102,7 +104,7 @@ export async function startGatewayRuntime(cfg: AdwatchConfig, log: Logger, opts:
     redis,
     async close() {
       await gateway.close()
-      await Promise.allSettled([redis.quit(), pub.quit(), sub.quit(), clickhouse.close()])
+      await Promise.allSettled([redis.quit(), pub.quit(), sub.quit(), rateLimitRedis.quit(), clickhouse.close()])
       kinesis.destroy()
     },
   }

@@ -80,7 +80,7 @@ function fakes() {
       return new Map(chCkpt)
     },
   }
-  const leases: LeaseTimer = { remainingMsOf: async (ls) => ls.map(() => 10_000) }
+  const leases: { -readonly [K in keyof LeaseTimer]: LeaseTimer[K] } = { remainingMsOf: async (ls) => ls.map(() => 10_000) }
   return { calls, fail, counters, history, leases }
 }
 
@@ -116,7 +116,9 @@ test('one batch of two shards: one claims call, one Redis call fencing both, one
 test('a fenced shard is dropped from the batch and the rest written without it', async () => {
   const f = fakes()
   const [a, b] = [reader('A'), reader('B')]
+  // Another worker holds B's lease now: Redis refuses a batch naming B, and B has no lease time left.
   f.fail.apply.push(new FencedError(['B'], 'lease', 'FENCED 2'))
+  f.leases.remainingMsOf = async (ls) => ls.map((l) => (l.shardId === 'B' ? 0 : 10_000))
   const sink = sinkOf(f)
   const batch = await sink.prepare({ lanes: new Map([[a, records('A', [1, 2])], [b, records('B', [7, 8])]]), records: 4 })
   await sink.commit(batch)

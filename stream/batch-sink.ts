@@ -61,24 +61,25 @@ export interface ClickHousePart {
 
 /**
  * A worker batch after planning and dedupe claims, ready to write. `readers[i]` is shard i
- * of the plan. The parts are derived for the shards still writable; a shard that becomes
- * unwritable (lease lost, batch failed) is dropped from what has not been written yet.
+ * of the plan. Each half is derived for the shards writable when it was derived (its mask); a
+ * shard that becomes unwritable (lease lost, batch failed) is dropped from what has not been
+ * written yet.
  */
 export interface PreparedBatch {
   readonly readers: readonly ShardReader[]
   readonly plan: WorkerBatchPlan
   /** Per plan event: 1 when it is a duplicate of an event claimed earlier. */
   readonly duplicate: Uint8Array
-  writable: boolean[]
+  redisShards: boolean[]
   redis: RedisPart | undefined
-  redisWritten: boolean
+  clickhouseShards: boolean[]
   clickhouse: ClickHousePart
   lettersWritten: boolean
   /** ClickHouse checkpoints read back after a failed insert: rows at or before them are not sent again. */
   clickhouseHeld: ReadonlyMap<string, Position>
 }
 
-const CH_RETRY_BASE_MS = 400
+const CH_RETRY_BASE_MS = 100
 const CH_RETRY_MAX_MS = 10_000
 const REDIS_RETRY_BASE_MS = 200
 const REDIS_RETRY_MAX_MS = 5_000
@@ -86,11 +87,11 @@ const REDIS_RETRY_MAX_MS = 5_000
 /**
  * The worker's one sink loop. It takes a batch across all shards from the batcher, plans it
  * against each shard's checkpoints, claims its ids in one script call, folds it once, and
- * writes it: Redis in one script call that fences every lease and moves every shard's
- * checkpoint with the counters and the change feed, then ClickHouse in one block that carries
- * each row's stream, shard and position. The next batch is taken and prepared while the
- * current one is written, but written only after it, so Redis never runs more than one batch
- * ahead of ClickHouse.
+ * writes it: to Redis in one script call that fences every lease and moves every shard's
+ * checkpoint with the counters and the change feed, and to ClickHouse in one block that carries
+ * each row's stream, shard and position, both at once. The next batch is taken and prepared
+ * while the current one is written, but written only after it, so neither sink runs more than
+ * one batch ahead of the other.
  */
 export class BatchSink {
   constructor(private readonly d: BatchSinkDeps) {}
@@ -119,13 +120,14 @@ export class BatchSink {
     const plan = planWorkerBatch(readers.map((r) => ({ shardId: r.shardId, checkpoints: r.checkpoints, records: taken.lanes.get(r)! })))
     if (plan.shards.length !== readers.length) throw new Error(`planned ${plan.shards.length} shards for ${readers.length} lanes`)
     const duplicate = await this.claim(plan, readers)
+    const writable = readers.map((r) => r.isWritable)
     const batch: PreparedBatch = {
       readers,
       plan,
       duplicate,
-      writable: readers.map((r) => r.isWritable),
+      redisShards: writable,
       redis: undefined,
-      redisWritten: false,
+      clickhouseShards: writable,
       clickhouse: EMPTY_CLICKHOUSE,
       lettersWritten: false,
       clickhouseHeld: new Map(),
@@ -141,9 +143,9 @@ export class BatchSink {
     return retrying('dedupe claims', () => this.d.counters.claimIds(claims), this.retryContext(readers))
   }
 
-  /** Folds the events Redis still needs (duplicates left out) of the writable shards. */
+  /** Folds the events Redis still needs (duplicates left out) of the shards in `redisShards`. */
   deriveRedis(b: PreparedBatch): RedisPart | undefined {
-    const { plan, duplicate, writable } = b
+    const { plan, duplicate, redisShards: writable } = b
     const events: AdEvent[] = []
     let duplicates = 0
     let deadLetters = 0
@@ -164,20 +166,25 @@ export class BatchSink {
     return { shards, folded: foldEvents(events, this.d.dayOf), duplicates, deadLetters }
   }
 
-  /** Encodes the events and dead letters ClickHouse still needs of the writable shards, as one block. */
+  /** Encodes the events and dead letters ClickHouse still needs of the shards in `clickhouseShards`, as one block. */
   deriveClickHouse(b: PreparedBatch): ClickHousePart {
-    const { plan, duplicate, writable, clickhouseHeld } = b
+    const { plan, duplicate, clickhouseShards: writable, clickhouseHeld } = b
     const rows: ShardEvent[] = []
-    const lastEventPos = new Map<number, Position>()
+    const names = plan.shards.map((s) => s.shardId)
+    const held = names.map((name) => clickhouseHeld.get(name))
+    const last: Array<Position | undefined> = names.map(() => undefined)
     for (let i = 0; i < plan.events.length; i++) {
       const e = plan.events[i]!
       if (!e.toClickHouse || duplicate[i] === 1 || !writable[e.shard]) continue
-      const shard = plan.shards[e.shard]!.shardId
-      const held = clickhouseHeld.get(shard)
-      if (held !== undefined && e.pos <= held) continue
-      rows.push({ shard, pos: e.pos, event: e.event })
-      lastEventPos.set(e.shard, e.pos)
+      const h = held[e.shard]
+      if (h !== undefined && e.pos <= h) continue
+      rows.push({ shard: names[e.shard]!, pos: e.pos, event: e.event })
+      last[e.shard] = e.pos
     }
+    const lastEventPos = new Map<number, Position>()
+    last.forEach((pos, shard) => {
+      if (pos !== undefined) lastEventPos.set(shard, pos)
+    })
     const letters: ShardDeadLetter[] = []
     if (!b.lettersWritten) {
       for (const l of plan.deadLetters) if (l.toClickHouse && writable[l.shard]) letters.push({ shard: plan.shards[l.shard]!.shardId, letter: l.letter })
@@ -185,18 +192,22 @@ export class BatchSink {
     return { letters, events: this.d.history.encodeEvents(this.d.stream, rows, this.d.now()), lastEventPos }
   }
 
-  /** Writes a prepared batch: Redis, then ClickHouse; moves the checkpoints; reports the counts. */
+  /**
+   * Writes a prepared batch to both sinks at once (Redis and ClickHouse work on separate
+   * cores); each half retries on its own and moves its own checkpoints. The next batch is
+   * written only when both halves are done, so neither sink runs more than one batch ahead.
+   */
   async commit(b: PreparedBatch): Promise<void> {
-    this.refresh(b)
-    await this.writeRedis(b)
-    await this.writeClickHouse(b)
+    const [redis, clickhouse] = await Promise.allSettled([this.writeRedis(b), this.writeClickHouse(b)])
+    if (redis.status === 'rejected') throw redis.reason
+    if (clickhouse.status === 'rejected') throw clickhouse.reason
     this.report(b)
   }
 
   /** The Redis half, retried until it lands; a fenced shard is dropped and the rest retried. */
   async writeRedis(b: PreparedBatch): Promise<void> {
     for (let attempt = 0; ; attempt++) {
-      this.refresh(b)
+      this.refreshRedis(b)
       const part = b.redis
       if (part === undefined) break
       try {
@@ -216,7 +227,6 @@ export class BatchSink {
         if (await this.redisLanded(b, part)) break
       }
     }
-    b.redisWritten = true
     for (const s of b.redis?.shards ?? []) {
       const r = this.readerOf(b, s.shard)
       if (r !== undefined) r.checkpoints.redis = s.lastPos
@@ -232,7 +242,7 @@ export class BatchSink {
   async writeClickHouse(b: PreparedBatch): Promise<void> {
     let failures = 0
     for (;;) {
-      this.refresh(b)
+      this.refreshClickHouse(b)
       const part = b.clickhouse
       if (part.letters.length === 0 && part.events.rows === 0) break
       const shards = this.clickHouseShards(b, part)
@@ -265,7 +275,7 @@ export class BatchSink {
       }
     }
     b.readers.forEach((r, i) => {
-      if (!b.writable[i]) return
+      if (!b.clickhouseShards[i]) return
       // The last event inserted now, or what an insert that seemed to fail had already stored.
       for (const pos of [b.clickhouse.lastEventPos.get(i), b.clickhouseHeld.get(r.shardId)]) {
         if (pos !== undefined && (r.checkpoints.clickhouse === undefined || pos > r.checkpoints.clickhouse)) r.checkpoints.clickhouse = pos
@@ -273,12 +283,19 @@ export class BatchSink {
     })
   }
 
-  /** Drops shards that stopped being writable since the parts were derived. */
-  private refresh(b: PreparedBatch): void {
+  /** Drops from the Redis half the shards that stopped being writable since it was derived. */
+  private refreshRedis(b: PreparedBatch): void {
     const now = b.readers.map((r) => r.isWritable)
-    if (now.every((w, i) => w === b.writable[i])) return
-    b.writable = now
-    if (!b.redisWritten) b.redis = this.deriveRedis(b)
+    if (now.every((w, i) => w === b.redisShards[i])) return
+    b.redisShards = now
+    b.redis = this.deriveRedis(b)
+  }
+
+  /** Drops from the ClickHouse half the shards that stopped being writable since it was derived. */
+  private refreshClickHouse(b: PreparedBatch): void {
+    const now = b.readers.map((r) => r.isWritable)
+    if (now.every((w, i) => w === b.clickhouseShards[i])) return
+    b.clickhouseShards = now
     b.clickhouse = this.deriveClickHouse(b)
   }
 
@@ -314,10 +331,11 @@ export class BatchSink {
   }
 
   private report(b: PreparedBatch): void {
+    const writable = b.readers.map((r) => r.isWritable)
     let userRecords = 0
     let shards = 0
     b.plan.shards.forEach((s, i) => {
-      if (b.writable[i]) {
+      if (writable[i]) {
         userRecords += s.userRecords
         shards++
       }
@@ -325,18 +343,18 @@ export class BatchSink {
     let events = 0
     let duplicates = 0
     b.plan.events.forEach((e, i) => {
-      if (!b.writable[e.shard]) return
+      if (!writable[e.shard]) return
       if (b.duplicate[i] === 1) duplicates++
       else events++
     })
-    const deadLetters = b.plan.deadLetters.filter((l) => b.writable[l.shard]).length
+    const deadLetters = b.plan.deadLetters.filter((l) => writable[l.shard]).length
     this.d.onBatch({ shards, userRecords, events, duplicates, deadLetters })
   }
 
   private clickHouseShards(b: PreparedBatch, part: ClickHousePart): ShardReader[] {
     const ids = new Set<string>(part.letters.map((l) => l.shard))
     for (const i of part.lastEventPos.keys()) ids.add(b.plan.shards[i]!.shardId)
-    return b.readers.filter((r, i) => b.writable[i] && ids.has(r.shardId))
+    return b.readers.filter((r, i) => b.clickhouseShards[i] && ids.has(r.shardId))
   }
 
   private readerOf(b: PreparedBatch, shardId: string): ShardReader | undefined {

@@ -54,15 +54,16 @@ export class RowBinaryWriter {
     if (!(Number.isSafeInteger(n) && n >= 0)) throw new RangeError(`UInt64 expects a non-negative safe integer, got ${n}`)
     if (this.at + 8 > this.buf.length) this.grow(8)
     const lo = n % 0x1_0000_0000
-    this.buf.writeUInt32LE(lo, this.at)
-    this.buf.writeUInt32LE((n - lo) / 0x1_0000_0000, this.at + 4)
+    this.put32(lo, this.at)
+    this.put32((n - lo) / 0x1_0000_0000, this.at + 4)
     this.at += 8
   }
 
   /** A UInt32 value. */
   uint32(n: number): void {
+    if (!(Number.isInteger(n) && n >= 0 && n <= 0xffff_ffff)) throw new RangeError(`UInt32 expects an integer from 0 to 2^32 - 1, got ${n}`)
     if (this.at + 4 > this.buf.length) this.grow(4)
-    this.buf.writeUInt32LE(n, this.at)
+    this.put32(n, this.at)
     this.at += 4
   }
 
@@ -74,6 +75,15 @@ export class RowBinaryWriter {
   /** The bytes written (a view of the writer's buffer; write nothing more after taking it). */
   finish(): Buffer {
     return this.buf.subarray(0, this.at)
+  }
+
+  /** Stores a checked 32-bit unsigned value little-endian (plain byte stores beat Buffer's checked writers). */
+  private put32(n: number, at: number): void {
+    const buf = this.buf
+    buf[at] = n & 0xff
+    buf[at + 1] = (n >>> 8) & 0xff
+    buf[at + 2] = (n >>> 16) & 0xff
+    buf[at + 3] = (n >>> 24) & 0xff
   }
 
   private grow(atLeast: number): void {

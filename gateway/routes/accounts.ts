@@ -57,7 +57,7 @@ export const accountRoutes: FastifyPluginAsync<AccountRoutesOptions> = async (ap
     handler: async (req): Promise<PageDto<AccountDto>> => {
       const tenant = principalOf(req).tenant
       const q = req.query
-      const rows = await lists.sorted(tenant, `${q.sort} ${q.order}`, async () => rowsOf(tenant, await opts.entities.ids(tenant, 'account')), (r) => sortRows(r, q.sort, q.order))
+      const rows = await lists.derived(tenant, `${q.sort} ${q.order}`, async () => rowsOf(tenant, await opts.entities.ids(tenant, 'account')), (r) => sortRows([...r], q.sort, q.order))
       return { items: rows.slice(q.offset, q.offset + q.limit), total: rows.length, limit: q.limit, offset: q.offset }
     },
   })

@@ -69,12 +69,18 @@ export const campaignRoutes: FastifyPluginAsync<CampaignRoutesOptions> = async (
       },
       response: { 200: pageSchema(campaignSchema), ...errorResponses() },
     },
-    handler: async (req): Promise<PageDto<CampaignDto>> => {
+    handler: async (req, reply) => {
       const tenant = principalOf(req).tenant
       const q = req.query
-      let rows = await lists.sorted(tenant, `${q.sort} ${q.order}`, async () => rowsOf(tenant, await opts.entities.ids(tenant, 'campaign')), (r) => sortRows(r, q.sort, q.order))
-      if (q.account !== undefined) rows = rows.filter((r) => r.account === q.account)
-      return { items: rows.slice(q.offset, q.offset + q.limit), total: rows.length, limit: q.limit, offset: q.offset }
+      const build = async () => rowsOf(tenant, await opts.entities.ids(tenant, 'campaign'))
+      const sorted = await lists.derived(tenant, `${q.sort} ${q.order}`, build, (rows) => sortRows([...rows], q.sort, q.order))
+      // The serialised page is cached too: many dashboards ask for the same first page.
+      const body = await lists.derived(tenant, `${q.sort} ${q.order} ${q.account ?? ''} ${q.limit} ${q.offset}`, build, () => {
+        const rows = q.account === undefined ? sorted : sorted.filter((r) => r.account === q.account)
+        const page: PageDto<CampaignDto> = { items: rows.slice(q.offset, q.offset + q.limit), total: rows.length, limit: q.limit, offset: q.offset }
+        return reply.serialize(page)
+      })
+      return reply.type('application/json; charset=utf-8').send(body)
     },
   })
 

@@ -2,7 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { RowCache } from './row-cache.ts'
 
-test('rows are built once per interval and sorted once per key; forget() and failures rebuild', async () => {
+test('rows are built once per interval and each derived value computed once per key; forget() and failures rebuild', async () => {
   let now = 0
   let builds = 0
   let sorts = 0
@@ -11,24 +11,24 @@ test('rows are built once per interval and sorted once per key; forget() and fai
     builds++
     return [3, 1, 2]
   }
-  const asc = (r: number[]) => (sorts++, r.sort((a, b) => a - b))
-  const desc = (r: number[]) => (sorts++, r.sort((a, b) => b - a))
-  assert.deepEqual(await cache.sorted('acme', 'asc', build, asc), [1, 2, 3])
-  assert.deepEqual(await cache.sorted('acme', 'asc', build, asc), [1, 2, 3])
-  assert.deepEqual(await cache.sorted('acme', 'desc', build, desc), [3, 2, 1], 'another order of the same rows')
+  const asc = (r: readonly number[]) => (sorts++, [...r].sort((a, b) => a - b))
+  const desc = (r: readonly number[]) => (sorts++, [...r].sort((a, b) => b - a))
+  assert.deepEqual(await cache.derived('acme', 'asc', build, asc), [1, 2, 3])
+  assert.deepEqual(await cache.derived('acme', 'asc', build, asc), [1, 2, 3])
+  assert.deepEqual(await cache.derived('acme', 'desc', build, desc), [3, 2, 1], 'another order of the same rows')
   assert.deepEqual([builds, sorts], [1, 2])
-  await cache.sorted('globex', 'asc', build, asc)
+  await cache.derived('globex', 'asc', build, asc)
   assert.equal(builds, 2, 'tenants have their own rows')
   now = 250 // the interval is over
-  await cache.sorted('acme', 'asc', build, asc)
+  await cache.derived('acme', 'asc', build, asc)
   assert.equal(builds, 3)
   cache.forget('acme')
-  await cache.sorted('acme', 'asc', build, asc)
+  await cache.derived('acme', 'asc', build, asc)
   assert.equal(builds, 4, 'a change made here is visible at once')
-  await assert.rejects(cache.sorted('x', 'asc', async () => Promise.reject(new Error('redis down')), asc))
-  assert.deepEqual(await cache.sorted('x', 'asc', build, asc), [1, 2, 3], 'a failed build is not kept')
+  await assert.rejects(cache.derived('x', 'asc', async () => Promise.reject(new Error('redis down')), asc))
+  assert.deepEqual(await cache.derived('x', 'asc', build, asc), [1, 2, 3], 'a failed build is not kept')
   const uncached = new RowCache<number>(0, () => now)
-  await uncached.sorted('acme', 'asc', build, asc)
-  await uncached.sorted('acme', 'asc', build, asc)
+  await uncached.derived('acme', 'asc', build, asc)
+  await uncached.derived('acme', 'asc', build, asc)
   assert.equal(builds, 7, 'ttl 0 builds every time')
 })

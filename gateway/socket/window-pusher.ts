@@ -53,9 +53,11 @@ export class WindowPusher {
     return this.updatesOf(tenant, level, ids, this.now())
   }
 
-  /** Starts the loop; its first round loads the live windows. */
+  /** Starts the loop (again, after stop()); its first round loads the live windows. */
   start(): void {
-    this.running ??= this.loop()
+    if (this.running !== undefined && !this.stopped) return
+    this.stopped = false
+    this.running = this.loop()
   }
 
   /** Stops after the round in progress. */
