@@ -205,6 +205,9 @@ export class WindowedGaussian implements SeriesDetector {
   private step: number[] = []
   private mean = 0
   private std = 1
+  // Welford's running mean and squared deviations while the window fills (NAB recomputes with
+  // numpy at every row; the values agree to rounding).
+  private m2 = 0
   private static readonly WINDOW = 6400
   private static readonly STEP = 100
 
@@ -212,26 +215,30 @@ export class WindowedGaussian implements SeriesDetector {
     const score = this.window.length > 0 ? 1 - normalTail(Math.abs(value - this.mean) / this.std) : 0
     if (this.window.length < WindowedGaussian.WINDOW) {
       this.window.push(value)
-      this.refresh()
+      const n = this.window.length
+      const before = n === 1 ? value : this.mean
+      this.mean = before + (value - before) / n
+      this.m2 += (value - before) * (value - this.mean)
+      this.setStd(Math.max(0, this.m2 / n))
     } else {
       this.step.push(value)
       if (this.step.length === WindowedGaussian.STEP) {
         this.window.splice(0, WindowedGaussian.STEP)
         this.window.push(...this.step)
         this.step = []
-        this.refresh()
+        let sum = 0
+        for (const v of this.window) sum += v
+        this.mean = sum / this.window.length
+        let sq = 0
+        for (const v of this.window) sq += (v - this.mean) ** 2
+        this.setStd(sq / this.window.length)
       }
     }
     return score
   }
 
-  private refresh(): void {
-    let sum = 0
-    for (const v of this.window) sum += v
-    this.mean = sum / this.window.length
-    let sq = 0
-    for (const v of this.window) sq += (v - this.mean) ** 2
-    this.std = Math.sqrt(sq / this.window.length)
+  private setStd(variance: number): void {
+    this.std = Math.sqrt(variance)
     if (this.std === 0) this.std = 0.000001
   }
 }

@@ -11,6 +11,7 @@ import { EntitySettingsStore } from '../stream/entity-settings.ts'
 import { LiveWindowState } from '../stream/live-windows.ts'
 import { LocalDayCalendar } from '../stream/local-day.ts'
 import { TenantDirectory } from '../stream/tenant-directory.ts'
+import { readDetectorScores } from '../detectors/redis-score-store.ts'
 import { ClickHouseBaselineReader } from './baseline-reader.ts'
 import { EntityMetaCache } from './entity-meta-cache.ts'
 import { EvaluationRunner, type ScoreReader } from './evaluation-runner.ts'
@@ -47,7 +48,7 @@ export function createRulesRuntime(cfg: AdwatchConfig, log: Logger, opts: { now?
     settings: new EntitySettingsStore(redis, cfg.redis.keyPrefix),
     meta: new EntityMetaCache(redis, cfg.redis.keyPrefix),
     baselines: new ClickHouseBaselineReader(clickhouse, cfg.clickhouse.database),
-    scores: opts.scores ?? (async () => new Map()),
+    scores: opts.scores ?? ((tenant, level, entities) => readDetectorScores(redis, cfg.redis.keyPrefix, tenant, level, entities)),
     sink: opts.sink ?? new RedisAlertEventLog(redis, cfg.redis.keyPrefix),
     log,
   })

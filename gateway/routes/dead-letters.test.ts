@@ -31,6 +31,8 @@ test('list newest first with filters, and counts by reason code', async () => {
   const counts = (await t.gateway.app.inject({ url: '/api/v1/dead-letters/counts', headers: h })).json()
   assert.deepEqual(counts, { total: 4, byCode: [{ code: 'unknown_tenant', count: 2 }, { code: 'bad_json', count: 1 }, { code: 'invalid_field', count: 1 }] })
   assert.equal((await t.gateway.app.inject({ url: '/api/v1/dead-letters?code=Bad-Code', headers: h })).json().error.field, 'querystring/code')
+  assert.equal((await t.gateway.app.inject({ url: '/api/v1/dead-letters/counts?from=yesterday', headers: h })).json().error.field, 'querystring/from')
+  assert.equal((await t.gateway.app.inject({ url: '/api/v1/dead-letters?limit=5000', headers: h })).json().error.field, 'querystring/limit')
   await t.close()
 })
 
