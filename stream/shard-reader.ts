@@ -6,7 +6,7 @@ import { claimerHasherOf } from './claimer.ts'
 import type { ClickHouseHistoryWriter } from './clickhouse-history-writer.ts'
 import type { DecodeContext } from './decode.ts'
 import { LeaseLostError } from './errors.ts'
-import { isExpiredIterator, type ShardSource, type StartAt } from './kinesis-shard-source.ts'
+import { isExpiredIterator, type RecordsPage, type ShardSource, type StartAt } from './kinesis-shard-source.ts'
 import type { Lease, RedisLeaseManager } from './lease-manager.ts'
 import { earlierOf, sequenceOf, type Position } from './positions.ts'
 import type { RedisCounterStore } from './redis-counter-store.ts'
@@ -41,8 +41,8 @@ const GET_RECORDS_MAX_MS = 5_000
 
 /**
  * Reads one leased shard into the worker's batcher: reads both sinks' checkpoints, resumes AT
- * the earlier one, decodes each page as it arrives and queues it, pausing while the shard has
- * its read-ahead waiting. The sink loop writes the queued records; this object is also the
+ * the earlier one, decodes each page as it arrives (the next one already on its way) and queues
+ * it, pausing while the shard has its read-ahead waiting. The sink loop writes the queued records; this object is also the
  * sink's view of the shard (lease, checkpoints, claimer names). A closed shard read to its
  * end is marked done once every record of it is written.
  */
@@ -132,13 +132,17 @@ export class ShardReader {
       }
       let iterator = signal.aborted ? '' : await retrying('get iterator', () => d.source.iterator(this.shardId, startAt()), retry)
       let failures = 0
+      let pending: Promise<RecordsPage> | undefined
       while (!signal.aborted) {
-        await d.batcher.waitForRoom(this, signal)
-        if (signal.aborted) break
-        let page
+        if (pending === undefined) {
+          await d.batcher.waitForRoom(this, signal)
+          if (signal.aborted) break
+        }
+        let page: RecordsPage
         try {
-          page = await d.source.getRecords(iterator, d.pageMaxRecords)
+          page = await (pending ?? d.source.getRecords(iterator, d.pageMaxRecords))
         } catch (err) {
+          pending = undefined
           if (isExpiredIterator(err)) {
             d.log.info({ shard: this.shardId }, 'iterator expired; getting a new one from the last position')
           } else if (isRetryable(err)) {
@@ -150,9 +154,16 @@ export class ShardReader {
           if (!signal.aborted) iterator = await retrying('get iterator', () => d.source.iterator(this.shardId, startAt()), retry)
           continue
         }
+        pending = undefined
         failures = 0
         d.onLag(this.shardId, page.millisBehindLatest)
         if (signal.aborted) break
+        // Ask for the next page while this one is decoded (not after an empty page: poll slower),
+        // when the read-ahead has room for both.
+        if (page.nextIterator !== undefined && page.records.length > 0 && d.batcher.hasRoom(this, page.records.length)) {
+          pending = d.source.getRecords(page.nextIterator, d.pageMaxRecords)
+          pending.catch(() => undefined)
+        }
         if (page.records.length > 0) {
           const decoded = await this.decode(page.records)
           if (signal.aborted) break

@@ -87,6 +87,12 @@ export class WorkerBatcher<L> {
     this.wakeTaker()
   }
 
+  /** True when the lane could queue `records` more without passing its read-ahead. */
+  hasRoom(lane: L, records: number): boolean {
+    const s = this.lanes.get(lane)
+    return s !== undefined && s.queued + records <= this.o.readAheadRecords
+  }
+
   /** Records of a lane not yet taken. */
   queuedOf(lane: L): number {
     return this.lanes.get(lane)?.queued ?? 0
