@@ -85,7 +85,7 @@ export async function runGatewayBench(base: AdwatchConfig, o: GatewayBenchOption
   progress(`event → socket: ${o.rate.toLocaleString('en-US')} events/s for ${o.e2eSeconds} s through kinesalite (${o.shards} shards), a worker and a gateway`)
   const e2e: EventToSocketResult = await runEventToSocket(freshConfig(base, 'e'), { rate: o.rate, seconds: o.e2eSeconds, shards: o.shards, tenants: o.tenants, campaigns: o.campaigns, dashboards: o.dashboards, progress })
 
-  const ms = (v: number) => `${v.toFixed(1)} ms`
+  const ms = (v: number) => (Number.isFinite(v) ? `${v.toFixed(1)} ms` : 'never')
   const rows: string[][] = []
   for (const { name, runs, saturated } of reads) {
     const p50 = summarize(runs.map((r) => r.latency.p50)).median
@@ -95,13 +95,15 @@ export async function runGatewayBench(base: AdwatchConfig, o: GatewayBenchOption
     rows.push([`  saturation, ${o.clients} clients, no think time (one run)`, ms(saturated.latency.p50), ms(saturated.latency.p99), `${Math.round(saturated.requestsPerSec).toLocaleString('en-US')} req/s`, '', ''])
   }
   rows.push([
-    `event -> socket update at ${Math.round(e2e.achievedRate).toLocaleString('en-US')} events/s (${e2e.probes} probes)`,
+    `event -> socket update at ${Math.round(e2e.achievedRate).toLocaleString('en-US')} events/s (${e2e.probes} probes${e2e.late > 0 ? `, ${e2e.late} not back 10 s after the run` : ''})`,
     ms(e2e.latency.p50),
     ms(e2e.latency.p99),
     `max ${ms(e2e.latency.max)}`,
     `p99 <= ${EVENT_TO_SOCKET_P99_BUDGET_MS} ms`,
     e2e.latency.p99 <= EVENT_TO_SOCKET_P99_BUDGET_MS ? 'yes' : 'NO',
   ])
+  rows.push(['  of which put -> folded into Redis (consumer)', ms(e2e.putToFold.p50), ms(e2e.putToFold.p99), '', '', ''])
+  rows.push(['  of which folded -> socket (gateway: feed poll, coalescing, push)', ms(e2e.foldToSocket.p50), ms(e2e.foldToSocket.p99), '', '', ''])
   console.log(
     `adwatch gateway benchmark: ${os.cpus().length} cores (${backgroundCores.toFixed(2)} of them busy with other work just before the run), ` +
       `Node ${process.version}; reads: ${o.clients} concurrent keep-alive ` +

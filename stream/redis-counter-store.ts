@@ -145,25 +145,29 @@ export class RedisCounterStore {
       head.push(s.leaseValue, s.firstPos, s.lastPos)
     }
     const dataStart = keys.length
-    const dataKey = (key: string): number => keys.push(key) - dataStart
 
-    // Hash increments: one op per hour hash (all its minutes share one key and one EXPIRE), one per day hash.
-    const incr: (string | number)[] = []
-    const hours = new Map<string, (string | number)[]>()
+    // Hash increments: one op per hour hash (all its minutes share one key and one EXPIRE), one per
+    // day hash. Written as JSON text directly: field names are ours and values integers, and a
+    // batch has tens of thousands of cells, whose arrays would only feed JSON.stringify.
+    let incr = ''
+    const hours = new Map<string, HourOp>()
     for (const m of b.folded.minutes) {
       const minute = Math.floor((m.minuteMs % 3_600_000) / 60_000)
       const hkey = k.minuteBuckets(m.tenant, m.level, m.entity, m.minuteMs - (m.minuteMs % 3_600_000))
-      let pairs = hours.get(hkey)
-      if (pairs === undefined) hours.set(hkey, (pairs = []))
-      addMetricPairs(pairs, MINUTE_FIELDS[minute]!, m.sums)
+      let op = hours.get(hkey)
+      if (op === undefined) hours.set(hkey, (op = { pairs: '', n: 0 }))
+      op.n += addMetricPairs(op, MINUTE_FIELDS_JSON[minute]!, m.sums)
     }
-    for (const [hkey, pairs] of hours) {
-      if (pairs.length > 0) incr.push(dataKey(hkey), REDIS_TTL_SEC.minuteBuckets, pairs.length / 2, ...pairs)
+    for (const [hkey, op] of hours) {
+      if (op.n > 0) incr += `,${keys.push(hkey) - dataStart},${REDIS_TTL_SEC.minuteBuckets},${op.n}${op.pairs}`
     }
+    const dayOp: HourOp = { pairs: '', n: 0 }
     for (const d of b.folded.days) {
-      const pairs = addMetricPairs([], DAY_FIELDS, d.sums)
-      if (pairs.length > 0) incr.push(dataKey(k.dayTotals(d.tenant, d.level, d.entity, d.day)), REDIS_TTL_SEC.dayTotals, pairs.length / 2, ...pairs)
+      dayOp.pairs = ''
+      const n = addMetricPairs(dayOp, DAY_FIELDS_JSON, d.sums)
+      if (n > 0) incr += `,${keys.push(k.dayTotals(d.tenant, d.level, d.entity, d.day)) - dataStart},${REDIS_TTL_SEC.dayTotals},${n}${dayOp.pairs}`
     }
+    const dataKey = (key: string): number => keys.push(key) - dataStart
 
     const meta: (string | number)[] = []
     const active = new Map<string, string[]>()
@@ -190,7 +194,7 @@ export class RedisCounterStore {
     const feedArgs: string[] = [String(feeds.size)]
     for (const [tenant, entry] of feeds) feedArgs.push(String(dataKey(k.changes(tenant))), entry.minutes, entry.days)
 
-    const args = [...head, JSON.stringify(incr), jsonMixed(meta), jsonMixed(zadd), ...feedArgs]
+    const args = [...head, `[${incr.slice(1)}]`, jsonMixed(meta), jsonMixed(zadd), ...feedArgs]
     try {
       await runScript(this.redis, 'adwApplyBatch', keys, args)
     } catch (err) {
@@ -215,31 +219,58 @@ interface ClaimGroup {
   readonly index: number[]
 }
 
-/** Per tenant, the batch's minute and day deltas as change-feed fields (see live-windows.ts). */
-function encodeChanges(folded: FoldedBatch): Map<string, { minutes: string; days: string }> {
-  const byTenant = new Map<string, { m: unknown[]; d: unknown[] }>()
+/**
+ * Per tenant, the batch's minute and day deltas as change-feed fields (see live-windows.ts):
+ * `m` is the JSON of `[[level index, entity, minute ms, i, c, s, v, r], …]` and `d` of
+ * `[[level index, entity, day, i, c, s, v, r], …]`, written as text (exactly what
+ * JSON.stringify gives for those arrays, without building them).
+ */
+export function encodeChanges(folded: FoldedBatch): Map<string, { minutes: string; days: string }> {
+  const byTenant = new Map<string, { minutes: string; days: string }>()
   const of = (tenant: string) => {
     let e = byTenant.get(tenant)
-    if (e === undefined) byTenant.set(tenant, (e = { m: [], d: [] }))
+    if (e === undefined) byTenant.set(tenant, (e = { minutes: '', days: '' }))
     return e
   }
-  for (const c of folded.minutes) of(c.tenant).m.push([LEVEL_INDEX[c.level], c.entity, c.minuteMs, ...c.sums])
-  for (const c of folded.days) of(c.tenant).d.push([LEVEL_INDEX[c.level], c.entity, c.day, ...c.sums])
-  return new Map([...byTenant].map(([t, e]) => [t, { minutes: JSON.stringify(e.m), days: JSON.stringify(e.d) }]))
+  for (const c of folded.minutes) {
+    const e = of(c.tenant)
+    const s = c.sums
+    e.minutes += `,[${LEVEL_INDEX[c.level]},${JSON.stringify(c.entity)},${c.minuteMs},${s[0]},${s[1]},${s[2]},${s[3]},${s[4]}]`
+  }
+  for (const c of folded.days) {
+    const e = of(c.tenant)
+    const s = c.sums
+    e.days += `,[${LEVEL_INDEX[c.level]},${JSON.stringify(c.entity)},${JSON.stringify(c.day)},${s[0]},${s[1]},${s[2]},${s[3]},${s[4]}]`
+  }
+  for (const e of byTenant.values()) {
+    e.minutes = `[${e.minutes.slice(1)}]`
+    e.days = `[${e.days.slice(1)}]`
+  }
+  return byTenant
 }
 
-/** Appends `field value` pairs of the non-zero sums to `out`; `fields` are the five field names. */
-function addMetricPairs(out: (string | number)[], fields: readonly string[], sums: readonly number[]): (string | number)[] {
+/** The hash-increment pairs of one key, as JSON text (`,"field",value…`), and how many. */
+interface HourOp {
+  pairs: string
+  n: number
+}
+
+/** Appends `,"field",value` for each non-zero sum to `op.pairs`; returns how many. `fields` are JSON-quoted. */
+function addMetricPairs(op: HourOp, fields: readonly string[], sums: readonly number[]): number {
+  let n = 0
   for (let i = 0; i < 5; i++) {
     const v = sums[i]!
-    if (v !== 0) out.push(fields[i]!, v)
+    if (v !== 0) {
+      op.pairs += `,${fields[i]!},${v}`
+      n++
+    }
   }
-  return out
+  return n
 }
 
-/** Field names of a day hash, and of each minute (0–59) of an hour hash (`<minute>:<metric>`). */
-const DAY_FIELDS: readonly string[] = METRIC_FIELDS
-const MINUTE_FIELDS: ReadonlyArray<readonly string[]> = Array.from({ length: 60 }, (_, minute) => METRIC_FIELDS.map((f) => `${minute}:${f}`))
+/** Field names (JSON-quoted) of a day hash, and of each minute (0–59) of an hour hash (`<minute>:<metric>`). */
+const DAY_FIELDS_JSON: readonly string[] = METRIC_FIELDS.map((f) => JSON.stringify(f))
+const MINUTE_FIELDS_JSON: ReadonlyArray<readonly string[]> = Array.from({ length: 60 }, (_, minute) => METRIC_FIELDS.map((f) => JSON.stringify(`${minute}:${f}`)))
 
 const LEVEL_INDEX: Record<Level, number> = { account: 0, campaign: 1, adset: 2, ad: 3 }
 

@@ -96,3 +96,19 @@ test('a shard that caught up (an empty fetch) is not waited for', async () => {
   // Both readers found nothing new: the 3 ready records go now, not after a minute.
   assert.equal((await batcher.take(signal))?.records, 3)
 })
+
+test('however many shards, the worker holds at most two batches of records waiting', async () => {
+  const { batcher, signal } = setup({ maxRecords: 10, maxWaitMs: 60_000, readAheadRecords: 100 })
+  for (const lane of ['A', 'B', 'C']) batcher.open(lane)
+  batcher.push('A', recs(1, 8))
+  batcher.push('B', recs(101, 8))
+  batcher.push('C', recs(201, 4)) // 20 queued: the worker's bound
+  assert.equal(batcher.hasRoom('C', 1), false)
+  let resumed = false
+  const waiting = batcher.waitForRoom('C', signal).then(() => (resumed = true))
+  await new Promise((r) => setImmediate(r))
+  assert.equal(resumed, false, 'a shard far under its own read-ahead still waits')
+  await batcher.take(signal)
+  await waiting
+  assert.equal(resumed, true)
+})

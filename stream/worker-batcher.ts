@@ -11,6 +11,9 @@ export interface BatcherOptions {
   readonly now: () => number
 }
 
+/** However many shards a worker reads, it holds at most this many batches' worth of records waiting. */
+export const QUEUED_BATCHES_MAX = 2
+
 /** Records taken for one batch, per shard (keyed by the shard's lane object), in position order. */
 export interface TakenBatch<L> {
   readonly lanes: Map<L, DecodedRecord[]>
@@ -36,7 +39,8 @@ interface LaneState {
 
 /**
  * The worker-level queue between shard readers and the one sink loop. Readers push decoded
- * pages (each pauses once it has `readAheadRecords` waiting); the sink takes everything ready
+ * pages (each pauses once it has `readAheadRecords` waiting, or the worker holds two batches'
+ * worth, so memory stays bounded however many shards it reads); the sink takes everything ready
  * across shards and pages, up to `maxRecords`, once that many are ready, or no reader can add
  * more now (each is paused on a full queue, caught up with its shard, or closed), or the oldest
  * ready record has waited `maxWaitMs`. Pages leave in arrival order, so each shard's records
@@ -49,7 +53,11 @@ export class WorkerBatcher<L> {
   private readonly lanes = new Map<L, LaneState>()
   private takeWaiter: (() => void) | undefined
 
-  constructor(private readonly o: BatcherOptions) {}
+  private readonly maxQueued: number
+
+  constructor(private readonly o: BatcherOptions) {
+    this.maxQueued = QUEUED_BATCHES_MAX * o.maxRecords
+  }
 
   /** Starts accepting pages from a lane. */
   open(lane: L): void {
@@ -83,14 +91,15 @@ export class WorkerBatcher<L> {
       this.queue.push(...kept)
       this.head = 0
       this.ready -= s.queued
+      for (const other of this.lanes.values()) other.roomWaiter?.()
     }
     this.wakeTaker()
   }
 
-  /** True when the lane could queue `records` more without passing its read-ahead. */
+  /** True when the lane could queue `records` more without passing its read-ahead (or the worker's bound). */
   hasRoom(lane: L, records: number): boolean {
     const s = this.lanes.get(lane)
-    return s !== undefined && s.queued + records <= this.o.readAheadRecords
+    return s !== undefined && s.queued + records <= this.o.readAheadRecords && this.ready + records <= this.maxQueued
   }
 
   /** Records of a lane not yet taken. */
@@ -98,11 +107,11 @@ export class WorkerBatcher<L> {
     return this.lanes.get(lane)?.queued ?? 0
   }
 
-  /** Resolves once the lane may fetch another page (its queue is under the read-ahead), or on abort. */
+  /** Resolves once the lane may fetch another page (its queue is under the read-ahead, the worker's under its bound), or on abort. */
   async waitForRoom(lane: L, signal: AbortSignal): Promise<void> {
     for (;;) {
       const s = this.lanes.get(lane)
-      if (s === undefined || signal.aborted || s.queued < this.o.readAheadRecords) return
+      if (s === undefined || signal.aborted || (s.queued < this.o.readAheadRecords && this.ready < this.maxQueued)) return
       this.wakeTaker() // a full lane may be what the taker waits for
       await new Promise<void>((resolve) => {
         const done = () => {
@@ -154,7 +163,7 @@ export class WorkerBatcher<L> {
   /** 0 when a batch should be taken now, else how long until the oldest ready record's wait ends. */
   private readyInMs(): number {
     if (this.ready === 0) return Infinity
-    if (this.ready >= this.o.maxRecords) return 0
+    if (this.ready >= this.o.maxRecords || this.ready >= this.maxQueued) return 0
     let anyOpenWithRoom = false
     for (const s of this.lanes.values()) {
       if (s.open && !s.caughtUp && s.queued < this.o.readAheadRecords) {
@@ -179,13 +188,12 @@ export class WorkerBatcher<L> {
       page.from += n
       taken += n
       const s = this.lanes.get(page.lane)
-      if (s !== undefined) {
-        s.queued -= n
-        if (s.queued < this.o.readAheadRecords) s.roomWaiter?.()
-      }
+      if (s !== undefined) s.queued -= n
       if (page.from === page.records.length) this.queue[this.head++] = undefined as unknown as QueuedPage<L>
     }
     this.ready -= taken
+    // Wake every paused reader: each checks its own queue and the worker's bound again.
+    for (const s of this.lanes.values()) s.roomWaiter?.()
     if (this.head > 1024 && this.head * 2 > this.queue.length) {
       this.queue.splice(0, this.head)
       this.head = 0
