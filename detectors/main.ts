@@ -3,14 +3,14 @@ import { createClickHouse } from '../core/clickhouse.ts'
 import { loadConfig } from '../core/config.ts'
 import { createLogger } from '../core/log.ts'
 import { migrate } from '../core/migrate.ts'
-import { LoggingFindingSink } from './finding.ts'
-import { createDetectorRunner } from './runtime.ts'
+import { createDetectorService } from './runtime.ts'
 
 /**
  * Entry point of the detector runner: `npx tsx detectors/main.ts`. Applies the ClickHouse
  * migrations, loads the stored models, then judges every closed minute every
- * ADW_DETECT_TICK_MS; findings are logged until the alerts pipeline consumes them. Ctrl-C
- * finishes the tick in progress, releases the leader lease and exits.
+ * ADW_DETECT_TICK_MS; findings are logged and become detector alerts in each tenant's alert
+ * event log, which the alerts process (alerts/main.ts) routes. Ctrl-C finishes the tick in
+ * progress, releases the leader lease and exits.
  */
 async function main(): Promise<void> {
   const cfg = loadConfig()
@@ -23,7 +23,7 @@ async function main(): Promise<void> {
   }
   const redis = new Redis(cfg.redis.url, { maxRetriesPerRequest: 3 })
   const clickhouse = createClickHouse(cfg.clickhouse)
-  const runner = createDetectorRunner(cfg, { redis, clickhouse }, { sink: new LoggingFindingSink(log), log })
+  const { runner, close } = createDetectorService(cfg, { redis, clickhouse }, { log })
   const controller = new AbortController()
   const stop = (signal: string) => {
     if (controller.signal.aborted) process.exit(1)
@@ -34,6 +34,7 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => stop('SIGTERM'))
   log.info({ levels: cfg.detectors.levels, detectors: cfg.detectors.detectors, tickMs: cfg.detectors.tickMs, runner: cfg.detectors.runnerId }, 'detector runner started')
   await runner.run(controller.signal)
+  close()
   await Promise.allSettled([redis.quit(), clickhouse.close()])
   log.info('detector runner stopped')
 }

@@ -57,6 +57,12 @@ export interface RunnerDeps {
   readonly sink: FindingSink
   readonly lease?: LeaderLease
   readonly log: Pick<Logger, 'info' | 'warn' | 'error' | 'debug'>
+  /**
+   * Called after every tick, led or not, with its report and the clock's time then (the
+   * detector service sweeps quiet alerts when it leads, and forgets cached alert states
+   * when it does not). A failure fails the tick.
+   */
+  readonly afterTick?: (report: TickReport, nowMs: number) => Promise<void>
 }
 
 /** What one tick did. */
@@ -129,6 +135,12 @@ export class DetectorRunner {
 
   /** One tick: see the module comment. */
   async tick(): Promise<TickReport> {
+    const report = await this.judgeClosedMinutes()
+    await this.deps.afterTick?.(report, this.deps.now())
+    return report
+  }
+
+  private async judgeClosedMinutes(): Promise<TickReport> {
     const t0 = performance.now()
     if (!this.started) await this.start()
     if (this.deps.lease !== undefined && !(await this.deps.lease.hold())) {

@@ -12,7 +12,7 @@ import { CONFIG_VARIABLES } from '../core/config.ts'
 const root = fileURLToPath(new URL('..', import.meta.url))
 
 const INFRA = ['redis', 'clickhouse', 'kinesis', 'alertmanager'] as const
-const ADWATCH = ['worker', 'producer', 'gateway', 'alerts'] as const
+const ADWATCH = ['worker', 'producer', 'gateway', 'alerts', 'detectors'] as const
 
 /** Which variable of `scripts/services env` names each server's URL. */
 const URL_VARIABLE: Record<(typeof INFRA)[number], string> = {
@@ -27,6 +27,7 @@ const COMMANDS: Record<(typeof ADWATCH)[number], string> = {
   producer: 'npx tsx stream/producer/main.ts',
   gateway: 'npx tsx gateway/main.ts',
   alerts: 'npx tsx alerts/main.ts',
+  detectors: 'npx tsx detectors/main.ts',
 }
 
 type Service = {

@@ -78,6 +78,9 @@ async function main(): Promise<void> {
   start('rules', 'rules/main.ts')
   // The alert pipeline; without a routing config a tenant's notifications go to its log (alerts.log).
   start('alerts', 'alerts/main.ts', { ADW_ALERTS_WORKER_ID: 'dev-alerts', ADW_ALERTS_DEFAULT_RECEIVER: 'log' })
+  // The detectors: their findings become alerts in each tenant's alert event log, which the alerts process routes.
+  // An entity is judged once it has an hour of history (a fresh run: after about an hour; ADW_DETECT_NEW_ENTITY_RETRAIN_MIN).
+  start('detectors', 'detectors/main.ts', { ADW_DETECT_RUNNER_ID: 'dev-detectors' })
   // The dashboard the gateway serves (web/dist), built fresh so the printed link opens this checkout's.
   const web = spawnSync(process.execPath, ['--import', 'tsx', 'web/build.ts'], { stdio: ['ignore', 'inherit', 'inherit'] })
   if (web.status !== 0) throw new Error(`building the dashboard failed (exit ${web.status}); run \`node --import tsx web/build.ts\` to see why`)
@@ -94,7 +97,7 @@ async function main(): Promise<void> {
   const devKey = (await new RedisApiKeyStore(redis, cfg.redis.keyPrefix).create({ tenant: devTenant, role: 'admin', name: 'npm start', createdBy: 'npm start', nowMs: Date.now() })).key
   const gatewayUrl = `http://${cfg.gateway.host}:${cfg.gateway.port}`
 
-  console.log(`adwatch is running: ${WORKERS} workers, the rules engine, the gateway and the synthetic producer (${cfg.producer.ratePerSec} events/s, ${catalogue.tenants.length} tenants).`)
+  console.log(`adwatch is running: ${WORKERS} workers, the rules engine, the detectors, the alerts process, the gateway and the synthetic producer (${cfg.producer.ratePerSec} events/s, ${catalogue.tenants.length} tenants).`)
   console.log(`  Redis       ${cfg.redis.url}   (keys ${cfg.redis.keyPrefix}:*)`)
   console.log(`  ClickHouse  ${cfg.clickhouse.url}/play   (database ${cfg.clickhouse.database}: events, rollup_minute, dead_letters)`)
   console.log(`  Kinesis     ${cfg.kinesis.endpoint}   (stream ${cfg.kinesis.streamName})`)
