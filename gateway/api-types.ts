@@ -5,8 +5,11 @@
  */
 import type { Level } from '../stream/event.ts'
 import type { WindowName } from '../stream/live-windows.ts'
+import type { BacktestReport } from '../rules/backtest-service.ts'
+import type { Rule } from '../rules/rule-model.ts'
+import type { RuleProblem } from '../rules/validate-rule.ts'
 
-export type { Level, WindowName }
+export type { Level, Rule, RuleProblem, WindowName }
 
 /** One window's sums and ratios; a ratio is null when its denominator is 0. Money in micros. */
 export interface WindowMetrics {
@@ -151,5 +154,63 @@ export interface IngestResultDto {
 
 /** Every error answer. */
 export interface ErrorBodyDto {
-  readonly error: { readonly code: string; readonly message: string; readonly field?: string; readonly requestId: string }
+  readonly error: {
+    readonly code: string
+    readonly message: string
+    readonly field?: string
+    readonly requestId: string
+    /** Every problem of an invalid rule (ADW_RULE_INVALID), at its JSON path in the rule. */
+    readonly problems?: readonly RuleProblem[]
+  }
+}
+
+/** A stored rule version (`GET /rules`, `/rules/:id`, `/rules/:id/versions`). */
+export interface StoredRuleDto {
+  readonly rule: Rule
+  readonly version: number
+  readonly author: string
+  readonly savedAt: string
+}
+
+/** `POST /rules/validate` answer: the problems of a rule, each at its JSON path (`$` is the rule). */
+export interface ValidationDto {
+  readonly ok: boolean
+  readonly problems: readonly RuleProblem[]
+}
+
+/**
+ * `POST /rules/backtest` body: a draft rule (or a saved one by id and optional version) replayed
+ * over the last `days` days of minute rollups.
+ */
+export type BacktestRequest = { readonly days?: number } & ({ readonly rule: unknown } | { readonly ruleId: string; readonly version?: number })
+
+/** `POST /rules/backtest` answer: the rules engine's report as it is (rules/backtest-service.ts). */
+export type BacktestResultDto = BacktestReport
+
+/** Whether a detector's models are usable, being retrained, or not trained yet. */
+export type DetectorStatus = 'ready' | 'training' | 'untrained'
+
+/** A detector at one level with the tenant's model and threshold (`GET /detectors`). */
+export interface DetectorDto {
+  readonly name: string
+  readonly level: Level
+  /** Version of the tenant's models of that level (the training time, ms); null when untrained. */
+  readonly modelVersion: number | null
+  readonly trainedAt: string | null
+  /** Entities with a baseline in that version. */
+  readonly entities: number
+  /** Score (0–1) at or above which the detector fires for this tenant. */
+  readonly threshold: number
+  readonly status: DetectorStatus
+  /** When a retrain was last requested (null: never, or trained since). */
+  readonly retrainRequestedAt: string | null
+}
+
+/** Latest scores of one entity (`GET /detectors/scores`). */
+export interface DetectorScoreDto {
+  readonly level: Level
+  readonly entity: string
+  readonly scores: Readonly<Record<string, number | null>>
+  /** Start of the minute scored. */
+  readonly at: string
 }

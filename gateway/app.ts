@@ -16,6 +16,9 @@ import { deadLetterRoutes } from './routes/dead-letters.ts'
 import { eventRoutes } from './routes/events.ts'
 import { healthRoutes } from './routes/health.ts'
 import { meRoutes } from './routes/me.ts'
+import { detectorRoutes } from './routes/detectors.ts'
+import { ruleBacktestRoutes } from './routes/rule-backtest.ts'
+import { ruleRoutes } from './routes/rules.ts'
 import { timeSeriesRoutes } from './routes/timeseries.ts'
 import { LivePublisher } from './socket/publisher.ts'
 import { attachSocketServer, type AdwatchServer } from './socket/socket-server.ts'
@@ -96,6 +99,9 @@ export async function buildGateway(deps: GatewayDeps, cfg: GatewayAppConfig): Pr
   await app.register(timeSeriesRoutes, { ...api, series: deps.series, entities: deps.entities, now: deps.now })
   await app.register(deadLetterRoutes, { ...api, deadLetters: deps.deadLetters, events: deps.events, now: deps.now, log: deps.log })
   await app.register(eventRoutes, { ...api, events: deps.events, metrics: deps.metrics, now: deps.now, maxLatenessMs: deps.maxLatenessMs, maxFutureMs: deps.maxFutureMs })
+  if (deps.rules !== undefined) await app.register(ruleRoutes, { ...api, rules: deps.rules, now: deps.now, onRuleChanged: publisher.ruleChanged.bind(publisher) })
+  if (deps.backtests !== undefined) await app.register(ruleBacktestRoutes, { ...api, backtests: deps.backtests })
+  if (deps.detectors !== undefined) await app.register(detectorRoutes, { ...api, detectors: deps.detectors, now: deps.now })
 
   await app.register(openApiUi)
   await app.register(webStatic, { root: g.webDir })

@@ -9,6 +9,8 @@ import type { ApiKeyStore } from './auth/api-key-store.ts'
 import type { Authenticator } from './auth/authenticator.ts'
 import type { GatewayMetrics } from './metrics.ts'
 import type { LocalDay } from '../rules/zoned-day.ts'
+import type { BacktestReport, BacktestRequest as RuleBacktestRequest } from '../rules/backtest-service.ts'
+import type { StoredRule } from '../rules/rule-model.ts'
 
 /** The live windows' change feed, followed on a short interval by the window pusher. */
 export interface LiveFeed {
@@ -110,6 +112,70 @@ export interface EventWriter {
   put(records: readonly PutInput[]): Promise<void>
 }
 
+/**
+ * The tenants' alert rules with their versions (RedisRuleStore implements it). Saves validate
+ * and throw RuleInvalidError; an id the tenant does not have throws RuleNotFoundError.
+ */
+export interface RuleStore {
+  save(tenant: string, input: unknown, author: string): Promise<StoredRule>
+  /** The current version of every rule of the tenant (removed rules are left out). */
+  list(tenant: string): Promise<StoredRule[]>
+  get(tenant: string, id: string): Promise<StoredRule>
+  /** Every version, oldest first (removed rules too). */
+  versions(tenant: string, id: string): Promise<StoredRule[]>
+  /** Saves an old version's content as the newest version. */
+  restore(tenant: string, id: string, version: number, author: string): Promise<StoredRule>
+  /** Takes a rule out of the current set; its versions stay restorable. */
+  remove(tenant: string, id: string): Promise<void>
+}
+
+/** Runs backtests within the gateway's bounds (GatewayBacktester implements it). */
+export interface Backtester {
+  run(req: RuleBacktestRequest): Promise<BacktestReport>
+}
+
+/** One level's newest detector model version of a tenant. */
+export interface DetectorModelInfo {
+  readonly level: Level
+  readonly version: number
+  readonly trainedAtMs: number
+  readonly entities: number
+}
+
+/** One entity's latest detector scores. */
+export interface EntityScores {
+  readonly entity: string
+  readonly scores: Readonly<Record<string, number>>
+  /** Start of the minute scored. */
+  readonly atMs: number
+}
+
+/**
+ * The tenants' detectors as the runner (detectors/main.ts) leaves them: model versions
+ * (ClickHouse), thresholds, retrain requests and latest scores (Redis). RedisDetectorCatalog
+ * implements it; tests use MemoryDetectorCatalog.
+ */
+export interface DetectorCatalog {
+  /** The detectors and levels the runner is configured with (ADW_DETECT_DETECTORS, ADW_DETECT_LEVELS). */
+  readonly names: readonly string[]
+  readonly levels: readonly Level[]
+  /** The newest model version per level of the tenant. */
+  models(tenant: string): Promise<DetectorModelInfo[]>
+  /** The tenant's threshold per detector. */
+  thresholds(tenant: string): Promise<Map<string, number>>
+  /** When the tenant last asked for a retrain (undefined: never). */
+  retrainRequestedAtMs(tenant: string): Promise<number | undefined>
+  /** Queues a retrain of the tenant's models, taken by the runner on its next tick. */
+  requestRetrain(tenant: string, nowMs: number): Promise<void>
+  /** Sets the tenant's threshold (0–1] of one detector. */
+  setThreshold(tenant: string, detector: string, threshold: number): Promise<void>
+  /**
+   * Latest scores of the tenant's recently active entities of a level (the runner's active
+   * window, bounded in number), the most anomalous first; entities without scores are left out.
+   */
+  latestScores(tenant: string, level: Level, nowMs: number): Promise<EntityScores[]>
+}
+
 /** One dependency /ready checks; resolves when reachable, rejects (or times out) when not. */
 export interface ReadinessCheck {
   readonly name: string
@@ -148,4 +214,8 @@ export interface GatewayDeps {
   /** Rate-limit counters; without it they are per process (tests). */
   readonly rateLimitRedis?: Redis
   readonly adapter?: AdapterClients
+  /** Rules CRUD, validation and versions; backtests need `backtests` too. */
+  readonly rules?: RuleStore
+  readonly backtests?: Backtester
+  readonly detectors?: DetectorCatalog
 }

@@ -1,4 +1,5 @@
 import { AdwatchError, type ErrorCode } from '../core/errors.ts'
+import type { RuleProblem } from '../rules/validate-rule.ts'
 
 /**
  * Errors the gateway answers with: each has a stable code and an HTTP status. `field` names the
@@ -10,13 +11,16 @@ export class GatewayError extends AdwatchError {
     code: ErrorCode,
     readonly statusCode: number,
     message: string,
-    options?: ErrorOptions & { retryable?: boolean; field?: string },
+    options?: ErrorOptions & { retryable?: boolean; field?: string; problems?: readonly RuleProblem[] },
   ) {
     super(code, message, options)
     this.field = options?.field
+    this.problems = options?.problems
   }
 
   readonly field: string | undefined
+  /** Every problem of an invalid rule, answered as `error.problems`. */
+  readonly problems: readonly RuleProblem[] | undefined
 }
 
 /** 400: input that passed the schema but not a check of the route. */
@@ -65,5 +69,28 @@ export class AuthInvalidError extends GatewayError {
 export class ForbiddenError extends GatewayError {
   constructor(reason: string) {
     super('ADW_AUTH_FORBIDDEN', 403, `forbidden: ${reason}`)
+  }
+}
+
+/** 400: a rule failed validation; `field` is the first problem's JSON path (`$` is the rule). */
+export class RuleRejectedError extends GatewayError {
+  constructor(problems: readonly RuleProblem[]) {
+    const first = problems[0] ?? { path: '$', message: 'is invalid' }
+    const more = problems.length > 1 ? ` (and ${problems.length - 1} more problem${problems.length > 2 ? 's' : ''} in error.problems)` : ''
+    super('ADW_RULE_INVALID', 400, `rule is invalid: ${first.path} ${first.message}${more}`, { field: first.path, problems })
+  }
+}
+
+/** 429: this gateway runs as many backtests as it may at once. */
+export class BacktestBusyError extends GatewayError {
+  constructor(running: number) {
+    super('ADW_GATEWAY_RATE_LIMITED', 429, `${running} backtests are running on this gateway, its limit; retry in a few seconds`, { retryable: true })
+  }
+}
+
+/** 503: a backtest did not finish in time (it was stopped). */
+export class BacktestTimeoutError extends GatewayError {
+  constructor(timeoutMs: number) {
+    super('ADW_GATEWAY_UNAVAILABLE', 503, `the backtest did not finish within ${Math.round(timeoutMs / 1000)} s and was stopped; backtest fewer days, or retry when the server is less busy`, { retryable: true })
   }
 }

@@ -16,6 +16,12 @@ import { ClickHouseSeriesReader } from './history/clickhouse-series.ts'
 import { KinesisEventWriter } from './kinesis-event-writer.ts'
 import { LiveView } from './live/live-view.ts'
 import { RedisEntityCatalog } from './live/redis-entity-catalog.ts'
+import { ClickHouseRollupReader } from '../rules/backtest-reader.ts'
+import { RedisRuleStore } from '../rules/rule-store.ts'
+import { EntitySettingsStore } from '../stream/entity-settings.ts'
+import { GatewayBacktester } from './history/backtester.ts'
+import { ClickHouseDetectorModels } from './history/clickhouse-detector-models.ts'
+import { RedisDetectorCatalog } from './live/redis-detector-catalog.ts'
 import { GatewayMetrics, type ExternalMetricSources, type IngestStatsSource } from './metrics.ts'
 
 /** A gateway wired to the real servers, with the clients it owns. */
@@ -67,6 +73,7 @@ export async function startGatewayRuntime(cfg: AdwatchConfig, log: Logger, opts:
     },
   }
   const metrics = new GatewayMetrics({ ingest, now, ...(opts.metricSources === undefined ? {} : { external: opts.metricSources }) })
+  const rules = new RedisRuleStore(redis, cfg.redis.keyPrefix, now)
 
   const gateway = await buildGateway(
     {
@@ -96,6 +103,14 @@ export async function startGatewayRuntime(cfg: AdwatchConfig, log: Logger, opts:
       maxFutureMs: cfg.consumer.maxFutureSec * 1000,
       rateLimitRedis,
       adapter: { pub, sub },
+      rules,
+      backtests: new GatewayBacktester({ rollups: new ClickHouseRollupReader(clickhouse, cfg.clickhouse.database), timeZones: tenants, budgets: new EntitySettingsStore(redis, cfg.redis.keyPrefix), rules, now }),
+      detectors: new RedisDetectorCatalog(
+        redis,
+        cfg.redis.keyPrefix,
+        { names: cfg.detectors.detectors, levels: cfg.detectors.levels, defaultThreshold: cfg.detectors.threshold, activeWindowMs: cfg.detectors.activeWindowMin * 60_000, maxEntities: 5_000 },
+        new ClickHouseDetectorModels(clickhouse, cfg.clickhouse.database),
+      ),
     },
     cfg,
   )

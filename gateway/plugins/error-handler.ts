@@ -12,6 +12,8 @@ const STATUS_OF_CODE: Partial<Record<ErrorCode, number>> = {
   ADW_STREAM_NOT_FOUND: 503,
   ADW_STREAM_REDIS: 503,
   ADW_STREAM_CLICKHOUSE: 503,
+  ADW_DETECT_STORE: 503,
+  ADW_BACKTEST_READ: 503,
 }
 
 /** Fastify's own client errors, as adwatch codes. */
@@ -27,8 +29,8 @@ const FASTIFY_CODES: Record<string, { code: ErrorCode; field?: string }> = {
 const UNAVAILABLE = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|Connection is closed|MaxRetriesPerRequest|socket hang up|Timeout error/i
 
 /** The body of every error answer. */
-export function errorBody(code: string, message: string, requestId: string, field?: string): ErrorBodyDto {
-  return { error: { code, message, requestId, ...(field === undefined ? {} : { field }) } }
+export function errorBody(code: string, message: string, requestId: string, field?: string, problems?: ErrorBodyDto['error']['problems']): ErrorBodyDto {
+  return { error: { code, message, requestId, ...(field === undefined ? {} : { field }), ...(problems === undefined ? {} : { problems }) } }
 }
 
 /**
@@ -57,7 +59,7 @@ function classify(err: FastifyError, requestId: string): { status: number; body:
     const message = extra === undefined ? `${field} ${first.message ?? 'is invalid'}` : params.missingProperty !== undefined ? `${field} is required` : `${field} is not allowed`
     return { status: 400, body: errorBody('ADW_GATEWAY_INVALID_REQUEST', message, requestId, field) }
   }
-  if (err instanceof GatewayError) return { status: err.statusCode, body: errorBody(err.code, err.message, requestId, err.field) }
+  if (err instanceof GatewayError) return { status: err.statusCode, body: errorBody(err.code, err.message, requestId, err.field, err.problems) }
   if (err instanceof AdwatchError) {
     const status = STATUS_OF_CODE[err.code] ?? 500
     return { status, body: errorBody(status === 503 ? 'ADW_GATEWAY_UNAVAILABLE' : status === 400 ? 'ADW_GATEWAY_INVALID_REQUEST' : 'ADW_GATEWAY_INTERNAL', status === 500 ? internalMessage(requestId) : err.message, requestId) }

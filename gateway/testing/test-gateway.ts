@@ -8,6 +8,7 @@ import type { Role } from '../auth/principal.ts'
 import type { GatewayDeps, ReadinessCheck } from '../deps.ts'
 import { GatewayMetrics } from '../metrics.ts'
 import { MemoryApiKeyStore, MemoryDeadLetterStore, MemoryEntityCatalog, MemorySeriesReader, MemoryTenants, RecordingEventWriter } from './fakes.ts'
+import { fakeReport, FakeBacktester, MemoryDetectorCatalog, MemoryRuleStore } from './rule-fakes.ts'
 
 /** The fixed clock of unit tests: 30 s into a minute, at noon UTC. */
 export const TEST_NOW = Date.parse('2026-03-10T12:00:30Z')
@@ -24,6 +25,9 @@ export interface TestGateway {
   readonly events: RecordingEventWriter
   readonly tenants: MemoryTenants
   readonly metrics: GatewayMetrics
+  readonly rules: MemoryRuleStore
+  readonly backtests: FakeBacktester
+  readonly detectors: MemoryDetectorCatalog
   /** An HS256 JWT with tenant and role in the default claims, valid for an hour. */
   jwt(tenant: string, role: Role, claims?: JWTPayload): Promise<string>
   /** A new API key of the tenant. */
@@ -41,6 +45,9 @@ export async function buildTestGateway(opts: { env?: Record<string, string>; ten
   const deadLetters = new MemoryDeadLetterStore()
   const events = new RecordingEventWriter()
   const metrics = new GatewayMetrics({ now, defaultMetrics: false })
+  const rules = new MemoryRuleStore(now)
+  const backtests = new FakeBacktester(async (req) => fakeReport(req, now()))
+  const detectors = new MemoryDetectorCatalog()
   const deps: GatewayDeps = {
     now,
     log: pino({ level: 'silent' }),
@@ -56,6 +63,9 @@ export async function buildTestGateway(opts: { env?: Record<string, string>; ten
     streamName: cfg.kinesis.streamName,
     maxLatenessMs: cfg.consumer.maxLatenessSec * 1000,
     maxFutureMs: cfg.consumer.maxFutureSec * 1000,
+    rules,
+    backtests,
+    detectors,
   }
   const gateway = await buildGateway(deps, cfg)
   return {
@@ -68,6 +78,9 @@ export async function buildTestGateway(opts: { env?: Record<string, string>; ten
     events,
     tenants,
     metrics,
+    rules,
+    backtests,
+    detectors,
     jwt: (tenant, role, claims = {}) => signTestJwt({ app_metadata: { tenant, role }, ...claims }, { nowMs: now() }),
     apiKey: async (tenant, role) => (await apiKeys.create({ tenant, role, name: 'test', createdBy: 'test', nowMs: now() })).key,
     close: () => gateway.close(),

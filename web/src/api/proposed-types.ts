@@ -6,11 +6,11 @@
  */
 import type { Level } from '../../../gateway/api-types.ts'
 import type { LabelMatcher } from '../../../alerts/matchers.ts'
-import type { BacktestReport } from '../../../rules/backtest-service.ts'
-import type { Rule } from '../../../rules/rule-model.ts'
-import type { RuleProblem } from '../../../rules/validate-rule.ts'
 
-export type { Rule, RuleProblem }
+// Rules and detectors landed in the gateway: their shapes live in gateway/api-types.ts.
+export type {
+  BacktestRequest, BacktestResultDto, DetectorDto, DetectorScoreDto, DetectorStatus, Rule, RuleProblem, StoredRuleDto, ValidationDto,
+} from '../../../gateway/api-types.ts'
 
 export type AlertSeverity = 'critical' | 'error' | 'warning' | 'info'
 export type AlertPhase = 'pending' | 'firing' | 'resolved'
@@ -52,47 +52,6 @@ export interface SilenceInput {
 export interface SilenceDto extends SilenceInput {
   readonly id: string
   readonly createdBy: string
-}
-
-/** A stored rule version (`GET /rules`, `/rules/:id`, `/rules/:id/versions`). */
-export interface StoredRuleDto {
-  readonly rule: Rule
-  readonly version: number
-  readonly author: string
-  readonly savedAt: string
-}
-
-/** `POST /rules/validate` answer. */
-export interface ValidationDto {
-  readonly ok: boolean
-  readonly problems: readonly RuleProblem[]
-}
-
-/** `POST /rules/backtest` body: a draft rule replayed over the last `days` of minute rollups. */
-export interface BacktestRequest {
-  readonly rule: unknown
-  readonly days: number
-}
-
-/** `POST /rules/backtest` answer: the rules engine's report as it is (rules/backtest-service.ts). */
-export type BacktestResultDto = BacktestReport
-
-/** A detector with its model (`GET /detectors`). */
-export interface DetectorDto {
-  readonly name: string
-  readonly level: Level
-  readonly modelVersion: number | null
-  readonly trainedAt: string | null
-  readonly threshold: number
-  readonly status: 'ready' | 'training' | 'untrained'
-}
-
-/** Latest scores of one entity (`GET /detectors/scores`). */
-export interface DetectorScoreDto {
-  readonly level: Level
-  readonly entity: string
-  readonly scores: Readonly<Record<string, number | null>>
-  readonly at: string
 }
 
 /** Score history of one entity for the chart bands (`GET /detectors/scores/:level/:id`). */
