@@ -23,6 +23,10 @@ async function twoTenants(): Promise<{ t: TestGateway; bKeyId: string; bKey: str
   t.series.rows.set('globex\u0000campaign\u0000gc1', [[minute / 1000, 99, 9, 999, 9, 9]])
   t.series.rows.set('globex\u0000account\u0000g1', [[minute / 1000, 99, 9, 999, 9, 9]])
   t.deadLetters.rows.set('globex', [deadLetter({ ...B_LETTER, partitionKey: 'globex/gc1', raw: JSON.stringify({ id: 'gx', ts: TEST_NOW, tenant: 'globex', platform: 'm', account: 'g1', campaign: 'gc1', type: 'click' }) })])
+  await t.rules.save('globex', { id: 'gx-rule', name: 'Globex secret rule', level: 'campaign', severity: 'critical', conditions: { all: [{ fact: 'spend_5m', operator: 'greaterThan', value: 31337 }] } }, 'globex-user')
+  t.detectors.modelsOf.set('globex', [{ level: 'campaign', version: TEST_NOW - 1000, trainedAtMs: TEST_NOW - 1000, entities: 4242 }])
+  await t.detectors.setThreshold('globex', 'ewma', 0.333)
+  t.detectors.scoresOf.set('globex', new Map([['campaign', [{ entity: 'gc1', scores: { iforest: 0.99 }, atMs: TEST_NOW }]]]))
   const b = await t.apiKeys.create({ tenant: 'globex', role: 'admin', name: 'globex ops', createdBy: 'x', nowMs: TEST_NOW })
   return { t, bKeyId: b.record.id, bKey: b.key }
 }
@@ -52,6 +56,18 @@ function probes(bKeyId: string): Array<{ name: string; method: 'GET' | 'PUT' | '
     { name: 'dead-letter counts', method: 'GET', url: '/api/v1/dead-letters/counts', check: (s, b) => assert.deepEqual([s, JSON.parse(b).total], [200, 0]) },
     { name: 'replay by id', method: 'POST', url: '/api/v1/dead-letters/replay', payload: { ids: [idOf(B_LETTER)] }, check: (s, b) => assert.deepEqual([s, JSON.parse(b).results[0].status], [200, 'not_found']) },
     { name: 'replay by code', method: 'POST', url: '/api/v1/dead-letters/replay', payload: { code: 'unknown_tenant' }, check: (s, b) => assert.deepEqual([s, JSON.parse(b).results], [200, []]) },
+    { name: 'rule', method: 'GET', url: '/api/v1/rules/gx-rule', check: denied },
+    { name: 'rule versions', method: 'GET', url: '/api/v1/rules/gx-rule/versions', check: denied },
+    { name: 'delete rule', method: 'DELETE', url: '/api/v1/rules/gx-rule', check: denied },
+    { name: 'restore rule version', method: 'POST', url: '/api/v1/rules/gx-rule/versions/1/restore', check: denied },
+    { name: 'backtest saved rule', method: 'POST', url: '/api/v1/rules/backtest', payload: { ruleId: 'gx-rule', days: 1 }, check: denied },
+    { name: 'rule list', method: 'GET', url: '/api/v1/rules', check: (s, b) => assert.deepEqual([s, JSON.parse(b).total], [200, 0]) },
+    // acme's own rule of the same id: created in acme's namespace, globex's is untouched (checked below).
+    { name: 'save rule of that id', method: 'PUT', url: '/api/v1/rules/gx-rule', payload: { name: 'mine', level: 'campaign', severity: 'info', conditions: { all: [{ fact: 'spend_5m', operator: 'greaterThan', value: 1 }] } }, check: (s, b) => assert.deepEqual([s, JSON.parse(b).version, JSON.parse(b).rule.name], [200, 1, 'mine']) },
+    { name: 'detectors', method: 'GET', url: '/api/v1/detectors', check: (s, b) => assert.ok(s === 200 && !/4242|0\.333/.test(b) && JSON.parse(b).items.every((d: { status: string }) => d.status === 'untrained'), b.slice(0, 200)) },
+    { name: 'detector scores', method: 'GET', url: '/api/v1/detectors/scores?level=campaign', check: (s, b) => assert.deepEqual([s, JSON.parse(b).total], [200, 0]) },
+    { name: 'retrain', method: 'POST', url: '/api/v1/detectors/iforest/retrain', check: (s, b) => assert.deepEqual([s, JSON.parse(b).modelVersion], [202, null]) },
+    { name: 'detector threshold', method: 'PUT', url: '/api/v1/detectors/ewma/threshold', payload: { threshold: 0.5 }, check: (s, b) => assert.ok(s === 200 && !/0\.333/.test(b), b.slice(0, 200)) },
     {
       name: 'ingest as globex',
       method: 'POST',
@@ -78,6 +94,10 @@ for (const kind of ['JWT', 'API key'] as const) {
     assert.deepEqual(t.entities.campaigns.get('globex\u0000gc1'), { name: 'Globex secret plan', dailyBudgetMicros: 5_000_000 })
     assert.equal(t.entities.zones.get('globex\u0000g1'), 'Europe/Berlin')
     assert.equal(t.events.puts.length, 0, 'nothing written to the stream')
+    assert.deepEqual((await t.rules.versions('globex', 'gx-rule')).map((v) => [v.version, v.rule.name]), [[1, 'Globex secret rule']])
+    assert.equal(t.rules.current.has('globex\u0000gx-rule'), true, 'globex\'s rule was not deleted')
+    assert.equal(t.detectors.requestedAt.has('globex'), false, 'no retrain of globex requested')
+    assert.equal((await t.detectors.thresholds('globex')).get('ewma'), 0.333)
     assert.equal((await t.gateway.app.inject({ url: '/api/v1/me', headers: bearer(bKey) })).json().tenant, 'globex', 'globex\'s key still works')
     await t.close()
   })

@@ -48,14 +48,15 @@ export class MemoryRuleStore implements RuleStore {
   }
 }
 
-/** Records backtest requests; answers `result(req)` or throws `fail`. */
+/** Records backtest requests; answers `result(req)` or throws `fail`. A saved rule must be in `rules` (as the service reads it). */
 export class FakeBacktester implements Backtester {
   readonly requests: BacktestRequest[] = []
   fail: Error | undefined
-  constructor(private readonly result: (req: BacktestRequest) => Promise<BacktestReport>) {}
+  constructor(private readonly result: (req: BacktestRequest) => Promise<BacktestReport>, private readonly rules?: RuleStore) {}
   async run(req: BacktestRequest): Promise<BacktestReport> {
     this.requests.push(req)
     if (this.fail !== undefined) throw this.fail
+    if ('ruleId' in req && this.rules !== undefined) await this.rules.get(req.tenant, req.ruleId)
     return this.result(req)
   }
 }

@@ -46,7 +46,7 @@ export async function buildTestGateway(opts: { env?: Record<string, string>; ten
   const events = new RecordingEventWriter()
   const metrics = new GatewayMetrics({ now, defaultMetrics: false })
   const rules = new MemoryRuleStore(now)
-  const backtests = new FakeBacktester(async (req) => fakeReport(req, now()))
+  const backtests = new FakeBacktester(async (req) => fakeReport(req, now()), rules)
   const detectors = new MemoryDetectorCatalog()
   const deps: GatewayDeps = {
     now,

@@ -34,8 +34,9 @@ export function DetectorsView() {
   const retrain = async (name: string) => {
     setRetraining((s) => new Set(s).add(name))
     try {
-      const d = await api.retrain(name)
-      setDetectors((list) => list.map((x) => (x.name === name ? d : x)))
+      // A retrain covers the tenant's models of every level (the detectors of a level share them): reload every row.
+      await api.retrain(name)
+      await load()
     } catch (err) {
       setError(`Retrain of ${name} failed: ${(err as Error).message}`)
     } finally {
