@@ -214,3 +214,119 @@ export interface DetectorScoreDto {
   /** Start of the minute scored. */
   readonly at: string
 }
+
+/** Severity of an alert. */
+export type AlertSeverity = 'critical' | 'error' | 'warning' | 'info'
+/** Where an alert stands: pending (its `for` not yet elapsed), firing, or resolved. */
+export type AlertPhase = 'pending' | 'firing' | 'resolved'
+
+/** A live alert identity as `GET /alerts` lists it (latest transition, with ack and silences). */
+export interface AlertDto {
+  readonly fingerprint: string
+  readonly source: 'rule' | 'detector'
+  /** Rule id or detector name. */
+  readonly sourceId: string
+  readonly level: Level
+  readonly entity: string
+  readonly account: string | null
+  readonly campaign: string | null
+  readonly severity: AlertSeverity
+  readonly state: AlertPhase
+  readonly explanation: string
+  readonly labels: Readonly<Record<string, string>>
+  readonly annotations: Readonly<Record<string, string>>
+  /** The facts the condition read, at the latest transition. */
+  readonly values: Readonly<Record<string, number | string | null>>
+  /** ISO-8601: when it went pending or firing; when it resolved (null while open). */
+  readonly startsAt: string
+  readonly endsAt: string | null
+  readonly updatedAt: string
+  /** Who acknowledged the current firing episode, and when (null when not acknowledged). */
+  readonly acknowledgedBy: string | null
+  readonly acknowledgedAt: string | null
+  /** Ids of the silences that match it now. */
+  readonly silencedBy: readonly string[]
+}
+
+/** One stored transition of an alert (`GET /alerts/history`, `/alerts/:fingerprint/history`). */
+export interface AlertTransitionDto {
+  /** The event log entry id (unique per transition). */
+  readonly id: string
+  readonly fingerprint: string
+  readonly kind: AlertPhase | 'cancelled'
+  readonly source: string
+  readonly sourceId: string
+  readonly sourceVersion: number
+  readonly level: string
+  readonly entity: string
+  readonly account: string | null
+  readonly campaign: string | null
+  readonly severity: string
+  readonly labels: Readonly<Record<string, string>>
+  readonly values: Readonly<Record<string, number | string | null>>
+  readonly explanation: string
+  readonly at: string
+  readonly startsAt: string
+  readonly endsAt: string | null
+}
+
+/** A page of a list whose total is not counted: `hasMore` says whether a next page exists. */
+export interface CursorPageDto<T> {
+  readonly items: readonly T[]
+  readonly limit: number
+  readonly offset: number
+  readonly hasMore: boolean
+}
+
+/** A label matcher as Alertmanager writes them: `=`, `!=`, `=~`, `!~` (regexes anchored). */
+export interface MatcherDto {
+  readonly name: string
+  readonly op: '=' | '!=' | '=~' | '!~'
+  readonly value: string
+}
+
+/** `POST /silences` body; `startsAt` defaults to now. The author is the caller. */
+export interface SilenceInput {
+  readonly matchers: readonly MatcherDto[]
+  readonly startsAt?: string
+  readonly endsAt: string
+  readonly comment?: string
+}
+
+/** A silence of the caller's tenant. */
+export interface SilenceDto {
+  readonly id: string
+  readonly matchers: readonly MatcherDto[]
+  readonly startsAt: string
+  readonly endsAt: string
+  readonly comment: string
+  readonly createdBy: string
+  readonly createdAt: string
+  readonly updatedAt: string
+  readonly state: 'pending' | 'active' | 'expired'
+}
+
+/**
+ * The tenant's routing config (`GET /alerting/config`): receivers, route tree, grouping and
+ * inhibit rules as docs/alerts.md describes them. Receiver secrets are references
+ * (`{"secret": "<name>"}`), never values. `config` is null while the default receiver applies.
+ */
+export interface RoutingConfigDto {
+  readonly config: Readonly<Record<string, unknown>> | null
+  readonly version: number
+  readonly author: string | null
+  readonly savedAt: string | null
+}
+
+/** One problem of a routing config: its JSON path (`$.receivers[0].type`), the same as a request field, and what is wrong. */
+export interface ConfigProblemDto {
+  readonly path: string
+  readonly field: string
+  readonly message: string
+}
+
+/** `POST /alerting/config/validate` answer. */
+export interface ConfigValidationDto {
+  readonly ok: boolean
+  readonly problems: readonly ConfigProblemDto[]
+}

@@ -19,7 +19,11 @@ import { meRoutes } from './routes/me.ts'
 import { detectorRoutes } from './routes/detectors.ts'
 import { ruleBacktestRoutes } from './routes/rule-backtest.ts'
 import { ruleRoutes } from './routes/rules.ts'
+import { alertingConfigRoutes } from './routes/alerting-config.ts'
+import { alertRoutes } from './routes/alerts.ts'
+import { silenceRoutes } from './routes/silences.ts'
 import { timeSeriesRoutes } from './routes/timeseries.ts'
+import { createAlertForwarder } from './socket/alert-forwarder.ts'
 import { LivePublisher } from './socket/publisher.ts'
 import { attachSocketServer, type AdwatchServer } from './socket/socket-server.ts'
 
@@ -102,11 +106,20 @@ export async function buildGateway(deps: GatewayDeps, cfg: GatewayAppConfig): Pr
   if (deps.rules !== undefined) await app.register(ruleRoutes, { ...api, rules: deps.rules, now: deps.now, onRuleChanged: publisher.ruleChanged.bind(publisher) })
   if (deps.backtests !== undefined) await app.register(ruleBacktestRoutes, { ...api, backtests: deps.backtests })
   if (deps.detectors !== undefined) await app.register(detectorRoutes, { ...api, detectors: deps.detectors, now: deps.now })
+  const alerting = deps.alerting
+  if (alerting !== undefined) {
+    await app.register(alertRoutes, { ...api, alerts: alerting.alerts, acks: alerting.acks, history: alerting.history, events: alerting.events, now: deps.now })
+    await app.register(silenceRoutes, { ...api, silences: alerting.silences, now: deps.now })
+    await app.register(alertingConfigRoutes, { ...api, routing: alerting.routing })
+  }
+  // Alert transitions: each gateway follows its tenants' alert event logs and pushes to its own sockets.
+  const alertForwarder = alerting === undefined ? undefined : createAlertForwarder(socket.io, alerting.events, deps.log, () => deps.metrics.socketMessages.inc({ event: 'alert:transition' }))
 
   await app.register(openApiUi)
   await app.register(webStatic, { root: g.webDir })
   app.addHook('preClose', async () => {
     await socket.pusher.stop()
+    await alertForwarder?.stop()
     socket.io.local.disconnectSockets(true)
   })
   app.addHook('onClose', async () => {
@@ -121,6 +134,7 @@ export async function buildGateway(deps: GatewayDeps, cfg: GatewayAppConfig): Pr
     async listen() {
       const url = await app.listen({ host: g.host, port: g.port })
       socket.pusher.start()
+      alertForwarder?.start()
       return url
     },
     async close() {

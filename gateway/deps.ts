@@ -8,6 +8,7 @@ import type { TimeSeriesDto } from './api-types.ts'
 import type { ApiKeyStore } from './auth/api-key-store.ts'
 import type { Authenticator } from './auth/authenticator.ts'
 import type { GatewayMetrics } from './metrics.ts'
+import type { AlertingStores } from './alerting/alerting-stores.ts'
 import type { LocalDay } from '../rules/zoned-day.ts'
 import type { BacktestReport, BacktestRequest as RuleBacktestRequest } from '../rules/backtest-service.ts'
 import type { StoredRule } from '../rules/rule-model.ts'
@@ -218,4 +219,6 @@ export interface GatewayDeps {
   readonly rules?: RuleStore
   readonly backtests?: Backtester
   readonly detectors?: DetectorCatalog
+  /** Alerts, acknowledgements, silences, routing configs, history and the alert event log (live push). */
+  readonly alerting?: AlertingStores
 }

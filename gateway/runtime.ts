@@ -8,6 +8,7 @@ import { migrate } from '../core/migrate.ts'
 import { RedisKeys } from '../stream/redis-keys.ts'
 import { TenantDirectory } from '../stream/tenant-directory.ts'
 import { buildGateway, type Gateway } from './app.ts'
+import { createAlertingStores } from './alerting/create-alerting-stores.ts'
 import { RedisApiKeyStore } from './auth/api-key-store.ts'
 import { Authenticator } from './auth/authenticator.ts'
 import { JwtVerifier } from './auth/jwt-verifier.ts'
@@ -103,6 +104,7 @@ export async function startGatewayRuntime(cfg: AdwatchConfig, log: Logger, opts:
       maxFutureMs: cfg.consumer.maxFutureSec * 1000,
       rateLimitRedis,
       adapter: { pub, sub },
+      alerting: createAlertingStores(redis, clickhouse, cfg, now),
       rules,
       backtests: new GatewayBacktester({ rollups: new ClickHouseRollupReader(clickhouse, cfg.clickhouse.database), timeZones: tenants, budgets: new EntitySettingsStore(redis, cfg.redis.keyPrefix), rules, now }),
       detectors: new RedisDetectorCatalog(

@@ -35,15 +35,23 @@ export type SettingsChange =
   | { readonly kind: 'campaign'; readonly id: string; readonly settings: CampaignSettingsDto }
   | { readonly kind: 'account'; readonly id: string; readonly settings: AccountSettingsDto }
 
-/** An alert lifecycle transition (sent to the tenant room by the alerts part). */
+/**
+ * An alert lifecycle transition, as the rules engine or a detector logged it (the gateway
+ * forwards each tenant's alert event log to its room). `cancelled`: a pending alert whose
+ * condition cleared before `for` elapsed (never notified; it leaves the feed).
+ */
 export interface AlertTransitionPush {
-  readonly kind: 'pending' | 'firing' | 'resolved'
+  readonly kind: 'pending' | 'firing' | 'resolved' | 'cancelled'
   readonly fingerprint: string
+  /** Always sent by the gateway's forwarder. */
+  readonly source?: 'rule' | 'detector'
   readonly sourceId: string
   readonly level: Level
   readonly entity: string
   readonly severity: string
   readonly explanation: string
+  /** The alert's labels (for silences); always sent by the gateway's forwarder. */
+  readonly labels?: Readonly<Record<string, string>>
   readonly atMs: number
 }
 

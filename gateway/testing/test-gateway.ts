@@ -8,6 +8,7 @@ import type { Role } from '../auth/principal.ts'
 import type { GatewayDeps, ReadinessCheck } from '../deps.ts'
 import { GatewayMetrics } from '../metrics.ts'
 import { MemoryApiKeyStore, MemoryDeadLetterStore, MemoryEntityCatalog, MemorySeriesReader, MemoryTenants, RecordingEventWriter } from './fakes.ts'
+import { MemoryAlerting } from './alerting-fakes.ts'
 import { fakeReport, FakeBacktester, MemoryDetectorCatalog, MemoryRuleStore } from './rule-fakes.ts'
 
 /** The fixed clock of unit tests: 30 s into a minute, at noon UTC. */
@@ -28,6 +29,7 @@ export interface TestGateway {
   readonly rules: MemoryRuleStore
   readonly backtests: FakeBacktester
   readonly detectors: MemoryDetectorCatalog
+  readonly alerting: MemoryAlerting
   /** An HS256 JWT with tenant and role in the default claims, valid for an hour. */
   jwt(tenant: string, role: Role, claims?: JWTPayload): Promise<string>
   /** A new API key of the tenant. */
@@ -48,6 +50,7 @@ export async function buildTestGateway(opts: { env?: Record<string, string>; ten
   const rules = new MemoryRuleStore(now)
   const backtests = new FakeBacktester(async (req) => fakeReport(req, now()), rules)
   const detectors = new MemoryDetectorCatalog()
+  const alerting = new MemoryAlerting(now)
   const deps: GatewayDeps = {
     now,
     log: pino({ level: 'silent' }),
@@ -66,6 +69,7 @@ export async function buildTestGateway(opts: { env?: Record<string, string>; ten
     rules,
     backtests,
     detectors,
+    alerting,
   }
   const gateway = await buildGateway(deps, cfg)
   return {
@@ -81,6 +85,7 @@ export async function buildTestGateway(opts: { env?: Record<string, string>; ten
     rules,
     backtests,
     detectors,
+    alerting,
     jwt: (tenant, role, claims = {}) => signTestJwt({ app_metadata: { tenant, role }, ...claims }, { nowMs: now() }),
     apiKey: async (tenant, role) => (await apiKeys.create({ tenant, role, name: 'test', createdBy: 'test', nowMs: now() })).key,
     close: () => gateway.close(),

@@ -87,7 +87,7 @@ export class AlertStore {
         this.items.delete(t.fingerprint)
         continue
       }
-      const push = t as AlertTransitionPush
+      const push = t as AlertTransitionPush & { readonly kind: AlertPhase }
       this.items.set(t.fingerprint, {
         fingerprint: push.fingerprint,
         sourceId: push.sourceId,
@@ -96,7 +96,7 @@ export class AlertStore {
         severity: push.severity,
         state: push.kind,
         explanation: push.explanation,
-        labels: cur?.labels ?? {},
+        labels: push.labels ?? cur?.labels ?? {},
         sinceMs: cur !== undefined && cur.state === push.kind ? cur.sinceMs : push.atMs,
         startedMs: cur !== undefined && cur.state !== 'resolved' ? cur.startedMs : push.atMs,
         endedMs: push.kind === 'resolved' ? push.atMs : null,
