@@ -2,6 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { idOf } from './history/clickhouse-dead-letters.ts'
 import { deadLetter } from './testing/fakes.ts'
+import { alertEvent, liveAlert } from './testing/alerting-fakes.ts'
 import { bearer, buildTestGateway, signTestJwt, TEST_NOW, unsignedJwt, type TestGateway } from './testing/test-gateway.ts'
 
 /**
@@ -14,7 +15,10 @@ const MIN = 60_000
 const minute = Math.floor(TEST_NOW / MIN) * MIN
 const B_LETTER = { stream: 'adwatch-events', shard: 'shardId-000000000001', pos: 'gp1' }
 
-async function twoTenants(): Promise<{ t: TestGateway; bKeyId: string; bKey: string }> {
+const B_FP = 'b0b0b0b0b0b0b0b0'
+const B_ROUTING = { receivers: [{ name: 'gx-pager', type: 'pagerduty', routing_key: { secret: 'gx_pd' } }], route: { receiver: 'gx-pager' } }
+
+async function twoTenants(): Promise<{ t: TestGateway; bKeyId: string; bKey: string; bSilence: string }> {
   const t = await buildTestGateway()
   t.entities.add('acme', 'a1', 'c1', minute, [10, 1, 100, 0, 0])
   t.entities.add('globex', 'g1', 'gc1', minute, [99, 9, 999, 9, 9])
@@ -28,15 +32,22 @@ async function twoTenants(): Promise<{ t: TestGateway; bKeyId: string; bKey: str
   await t.detectors.setThreshold('globex', 'ewma', 0.333)
   t.detectors.scoresOf.set('globex', new Map([['campaign', [{ entity: 'gc1', scores: { iforest: 0.99 }, atMs: TEST_NOW }]]]))
   const b = await t.apiKeys.create({ tenant: 'globex', role: 'admin', name: 'globex ops', createdBy: 'x', nowMs: TEST_NOW })
-  return { t, bKeyId: b.record.id, bKey: b.key }
+  // Globex's alerting: a firing alert (with its transition in the log and in history), a silence, a routing config.
+  t.alerting.addAlert(liveAlert('globex', B_FP, { entity: 'gc1', campaign: 'gc1', account: 'g1', labels: { alertname: 'globex-burn' } }))
+  const ev = alertEvent('globex', B_FP, { entity: 'gc1', campaign: 'gc1', account: 'g1', atMs: TEST_NOW - 1_000 })
+  const id = t.alerting.append(ev, TEST_NOW - 1_000)
+  t.alerting.rows.push({ ...ev, eventId: id, labels: { ...ev.labels }, annotations: {}, values: {} })
+  const silence = await t.alerting.create('globex', { matchers: [{ name: 'alertname', op: '=', value: 'globex-burn' }], endsAtMs: TEST_NOW + 3_600_000, author: 'gx' })
+  await t.alerting.put('globex', B_ROUTING, 'gx')
+  return { t, bKeyId: b.record.id, bKey: b.key, bSilence: silence.id }
 }
 
 /** Every request of acme that names a globex resource, with the answers allowed. */
-function probes(bKeyId: string): Array<{ name: string; method: 'GET' | 'PUT' | 'POST' | 'DELETE'; url: string; payload?: object; check: (status: number, body: string) => void }> {
+function probes(bKeyId: string, bSilence = '00000000-0000-4000-8000-000000000000'): Array<{ name: string; method: 'GET' | 'PUT' | 'POST' | 'DELETE'; url: string; payload?: object; check: (status: number, body: string) => void }> {
   const denied = (status: number) => assert.ok(status === 403 || status === 404, `status ${status}`)
   const noGlobex = (status: number, body: string) => {
     assert.equal(status, 200)
-    assert.ok(!/gc1|g1"|Globex|globex|gp1/.test(body.replace(/"tenant":"acme"/g, '')), `globex data leaked: ${body.slice(0, 300)}`)
+    assert.ok(!/gc1|g1"|Globex|globex|gp1|b0b0|gx-pager|gx_pd/.test(body.replace(/"tenant":"acme"/g, '')), `globex data leaked: ${body.slice(0, 300)}`)
   }
   return [
     { name: 'campaign', method: 'GET', url: '/api/v1/campaigns/gc1', check: denied },
@@ -48,6 +59,17 @@ function probes(bKeyId: string): Array<{ name: string; method: 'GET' | 'PUT' | '
     { name: 'campaign series', method: 'GET', url: '/api/v1/timeseries/campaign/gc1', check: denied },
     { name: 'account series', method: 'GET', url: '/api/v1/timeseries/account/g1', check: denied },
     { name: 'revoke key', method: 'DELETE', url: `/api/v1/api-keys/${bKeyId}`, check: denied },
+    { name: 'alert', method: 'GET', url: `/api/v1/alerts/${B_FP}`, check: denied },
+    { name: 'alert history', method: 'GET', url: `/api/v1/alerts/${B_FP}/history`, check: denied },
+    { name: 'acknowledge alert', method: 'POST', url: `/api/v1/alerts/${B_FP}/ack`, payload: {}, check: denied },
+    { name: 'withdraw acknowledgement', method: 'DELETE', url: `/api/v1/alerts/${B_FP}/ack`, check: denied },
+    { name: 'silence', method: 'GET', url: `/api/v1/silences/${bSilence}`, check: denied },
+    { name: 'expire silence', method: 'DELETE', url: `/api/v1/silences/${bSilence}`, check: denied },
+    { name: 'alert list', method: 'GET', url: '/api/v1/alerts', check: (s, b) => assert.deepEqual([s, JSON.parse(b).total], [200, 0]) },
+    { name: 'alert list by entity', method: 'GET', url: '/api/v1/alerts?entity=gc1', check: (s, b) => assert.deepEqual([s, JSON.parse(b).total], [200, 0]) },
+    { name: 'alert history range', method: 'GET', url: `/api/v1/alerts/history?fingerprint=${B_FP}`, check: (s, b) => assert.deepEqual([s, JSON.parse(b).items], [200, []]) },
+    { name: 'silence list', method: 'GET', url: '/api/v1/silences', check: (s, b) => assert.deepEqual([s, JSON.parse(b).total], [200, 0]) },
+    { name: 'routing config', method: 'GET', url: '/api/v1/alerting/config', check: noGlobex },
     { name: 'campaign list', method: 'GET', url: '/api/v1/campaigns', check: noGlobex },
     { name: 'campaign list by account', method: 'GET', url: '/api/v1/campaigns?account=g1', check: (s, b) => assert.deepEqual([s, JSON.parse(b).total], [200, 0]) },
     { name: 'account list', method: 'GET', url: '/api/v1/accounts', check: noGlobex },
@@ -80,9 +102,9 @@ function probes(bKeyId: string): Array<{ name: string; method: 'GET' | 'PUT' | '
 
 for (const kind of ['JWT', 'API key'] as const) {
   test(`tenant A's admin ${kind} gets 403/404 for every resource of tenant B and changes nothing`, async () => {
-    const { t, bKeyId, bKey } = await twoTenants()
+    const { t, bKeyId, bKey, bSilence } = await twoTenants()
     const credential = kind === 'JWT' ? await t.jwt('acme', 'admin') : await t.apiKey('acme', 'admin')
-    for (const p of probes(bKeyId)) {
+    for (const p of probes(bKeyId, bSilence)) {
       const res = await t.gateway.app.inject({ method: p.method, url: p.url, headers: bearer(credential), ...(p.payload === undefined ? {} : { payload: p.payload }) })
       try {
         p.check(res.statusCode, res.body)
@@ -94,6 +116,9 @@ for (const kind of ['JWT', 'API key'] as const) {
     assert.deepEqual(t.entities.campaigns.get('globex\u0000gc1'), { name: 'Globex secret plan', dailyBudgetMicros: 5_000_000 })
     assert.equal(t.entities.zones.get('globex\u0000g1'), 'Europe/Berlin')
     assert.equal(t.events.puts.length, 0, 'nothing written to the stream')
+    assert.equal(t.alerting.ackMap.get('globex')?.size ?? 0, 0, 'globex\'s alert not acknowledged')
+    assert.equal((await t.alerting.list('globex'))[0]?.state, 'active', 'globex\'s silence still active')
+    assert.deepEqual((await t.alerting.get('globex'))?.config, B_ROUTING, 'globex\'s routing untouched')
     assert.deepEqual((await t.rules.versions('globex', 'gx-rule')).map((v) => [v.version, v.rule.name]), [[1, 'Globex secret rule']])
     assert.equal(t.rules.current.has('globex\u0000gx-rule'), true, 'globex\'s rule was not deleted')
     assert.equal(t.detectors.requestedAt.has('globex'), false, 'no retrain of globex requested')
