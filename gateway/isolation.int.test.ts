@@ -1,16 +1,19 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { SignJWT } from 'jose'
+import { RedisAlertEventLog } from '../alerts/index.ts'
+import { ruleEvent } from '../alerts/testing/alerts-env.ts'
 import { createLogger } from '../core/log.ts'
 import { startWorker } from '../stream/worker-runtime.ts'
 import { startGatewayRuntime } from './runtime.ts'
-import type { SettingsChange, WindowUpdate } from './socket-events.ts'
+import type { AlertTransitionPush, SettingsChange, WindowUpdate } from './socket-events.ts'
 import { connectSocket, gatewayTestEnv, recordSocket, waitForEvent, type ClientSocket } from './testing/gateway-env.ts'
 import { TEST_JWT_SECRET, unsignedJwt } from './testing/test-gateway.ts'
 
 /**
  * Done-when 2, Socket.IO side, with real socket.io-client connections: tenant A's sockets
- * (JWT and API key) never receive tenant B's events, even subscribed to B's campaign ids, and
+ * (JWT and API key) never receive tenant B's events (windows, settings, alert transitions),
+ * even subscribed to B's campaign ids, and
  * forged JWTs are refused at the handshake. REST isolation is covered by isolation.test.ts.
  */
 test('tenant A\'s sockets never receive tenant B\'s events; forged handshakes are refused', { timeout: 120_000 }, async () => {
@@ -47,6 +50,10 @@ test('tenant A\'s sockets never receive tenant B\'s events; forged handshakes ar
     const put = await fetch(`${url}/api/v1/campaigns/gx-only/settings`, { method: 'PUT', headers: { authorization: `Bearer ${bKey.key}`, 'content-type': 'application/json' }, body: JSON.stringify({ dailyBudgetMicros: 5_000_000 }) })
     assert.equal(put.status, 200)
     await waitForEvent<SettingsChange>(bLog, 'settings', (c) => c.id === 'gx-only', 5_000)
+    // B's alert transitions (its alert event log, forwarded by the gateway) go to B's sockets only.
+    const gxAlert = ruleEvent('firing', { tenant: 'globex', rule: 'gx-burn', entity: 'gx-only', account: 'g-acct', startsAtMs: Date.now(), atMs: Date.now() })
+    await new RedisAlertEventLog(env.redis, env.cfg.redis.keyPrefix).submit([gxAlert])
+    await waitForEvent<AlertTransitionPush>(bLog, 'alert:transition', (t) => t.fingerprint === gxAlert.fingerprint && t.entity === 'gx-only', 5_000)
     // A campaign of acme named like B's: A gets acme's numbers only.
     const aAdmin = await env.apiKey('acme', 'editor')
     await post(aAdmin.key, [ev('a1', 'shared', 'a-acct', 5)])
@@ -54,7 +61,7 @@ test('tenant A\'s sockets never receive tenant B\'s events; forged handshakes ar
     await new Promise((r) => setTimeout(r, 500)) // anything late of B's would have arrived by now
     for (const s of [aJwt, aApi]) {
       const got = logs.get(s)!
-      assert.deepEqual(got.map((e) => e.event), ['windows'], 'acme sockets got one window update and no settings event')
+      assert.deepEqual(got.map((e) => e.event), ['windows'], 'acme sockets got one window update, no settings and no alert event')
       const u = got[0]!.payload as WindowUpdate
       assert.deepEqual([u.id, u.windows.today.spendMicros], ['shared', 5], 'acme\'s own campaign, never globex\'s 777')
     }
