@@ -1,5 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
+import type { Level } from '../../stream/event.ts'
+import type { EntityScores } from '../deps.ts'
 import { bearer, buildTestGateway, TEST_NOW } from '../testing/test-gateway.ts'
 import { detectorDto, RETRAIN_PENDING_MS } from './detectors.ts'
 
@@ -32,7 +34,7 @@ test('list detectors per level with models and thresholds; scores most anomalous
   const t = await buildTestGateway()
   t.detectors.modelsOf.set('acme', [{ level: 'campaign', version: TEST_NOW - HOUR, trainedAtMs: TEST_NOW - HOUR, entities: 12 }])
   t.detectors.thresholdsOf.set('acme', new Map([['ewma', 0.9]]))
-  t.detectors.scoresOf.set('acme', new Map([['campaign', [
+  t.detectors.scoresOf.set('acme', new Map<Level, EntityScores[]>([['campaign', [
     { entity: 'c2', scores: { iforest: 0.91, ewma: 0.2 }, atMs: TEST_NOW - 90_000 },
     { entity: 'c1', scores: { seasonal_z: 0.4 }, atMs: TEST_NOW - 90_000 },
   ]]]))
