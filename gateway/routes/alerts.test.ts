@@ -154,3 +154,16 @@ test('history: bad ranges are 400 naming the field; an alert never seen is 404',
   assert.deepEqual([live.statusCode, live.json().items], [200, []])
   await t.close()
 })
+
+test('the OpenAPI document has every alert, silence and routing-config route', async () => {
+  const t = await buildTestGateway()
+  const doc = (await t.gateway.app.inject('/docs/json')).json() as { paths: Record<string, Record<string, unknown>> }
+  const want: Array<[string, string]> = [
+    ['/api/v1/alerts', 'get'], ['/api/v1/alerts/history', 'get'], ['/api/v1/alerts/{fingerprint}', 'get'], ['/api/v1/alerts/{fingerprint}/history', 'get'],
+    ['/api/v1/alerts/{fingerprint}/ack', 'post'], ['/api/v1/alerts/{fingerprint}/ack', 'delete'],
+    ['/api/v1/silences', 'get'], ['/api/v1/silences', 'post'], ['/api/v1/silences/{id}', 'get'], ['/api/v1/silences/{id}', 'delete'],
+    ['/api/v1/alerting/config', 'get'], ['/api/v1/alerting/config', 'put'], ['/api/v1/alerting/config', 'delete'], ['/api/v1/alerting/config/validate', 'post'],
+  ]
+  for (const [path, method] of want) assert.ok(doc.paths[path]?.[method] !== undefined, `${method.toUpperCase()} ${path}`)
+  await t.close()
+})
