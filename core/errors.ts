@@ -33,6 +33,7 @@ export const ERROR_CODES = {
   ADW_STREAM_NOT_FOUND: 'The Kinesis stream does not exist; create it or set ADW_KINESIS_STREAM.',
   ADW_SETTINGS_INVALID: 'A campaign or account setting is invalid (a negative budget, an unknown time zone).',
   ADW_RULE_INVALID: 'A rule failed validation; each problem names its JSON path and what would be valid.',
+  ADW_RULE_EXISTS: 'A rule was created with an id the tenant already uses.',
   ADW_RULE_NOT_FOUND: 'No rule (or rule version) with that id exists for the tenant.',
   ADW_BACKTEST_INVALID: 'A backtest request is out of bounds (days, time range) or names no rule; the message says what fits.',
   ADW_BACKTEST_READ: 'Reading the minute rollups for a backtest failed or ClickHouse answered unexpectedly; retrying can help.',

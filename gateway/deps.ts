@@ -118,7 +118,8 @@ export interface EventWriter {
  * and throw RuleInvalidError; an id the tenant does not have throws RuleNotFoundError.
  */
 export interface RuleStore {
-  save(tenant: string, input: unknown, author: string): Promise<StoredRule>
+  /** Validates and saves a new version; with `onlyIfNew`, throws RuleExistsError when the id is current (atomically). */
+  save(tenant: string, input: unknown, author: string, opts?: { onlyIfNew?: boolean }): Promise<StoredRule>
   /** The current version of every rule of the tenant (removed rules are left out). */
   list(tenant: string): Promise<StoredRule[]>
   get(tenant: string, id: string): Promise<StoredRule>

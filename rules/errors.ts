@@ -8,6 +8,13 @@ export class RuleInvalidError extends AdwatchError {
   }
 }
 
+/** A create named an id the tenant already has a current rule of. */
+export class RuleExistsError extends AdwatchError {
+  constructor(tenant: string, id: string) {
+    super('ADW_RULE_EXISTS', `rule "${id}" already exists for tenant ${tenant}; save a new version with PUT …/rules/${id}`)
+  }
+}
+
 /** No rule (or version) with that id for the tenant. */
 export class RuleNotFoundError extends AdwatchError {
   constructor(tenant: string, id: string, version?: number) {

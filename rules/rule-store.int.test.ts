@@ -40,6 +40,14 @@ test('every save is a new version with author and time; versions can be read and
     assert.deepEqual(await store.list('acme'), [])
     assert.equal((await store.versions('acme', 'high-cpc')).length, 23, 'versions survive removal')
     await assert.rejects(store.get('acme', 'high-cpc'), { code: 'ADW_RULE_NOT_FOUND' })
+    // Creates race in one script: of 10 concurrent creates of one id exactly one succeeds.
+    const creates = await Promise.allSettled(Array.from({ length: 10 }, () => store.save('acme', { ...rule(5), id: 'fresh' }, 'racer', { onlyIfNew: true })))
+    assert.equal(creates.filter((c) => c.status === 'fulfilled').length, 1)
+    assert.ok(creates.every((c) => c.status === 'fulfilled' || (c.reason as { code?: string }).code === 'ADW_RULE_EXISTS'))
+    assert.equal((await store.versions('acme', 'fresh')).length, 1)
+    // A removed rule's id can be created again (as its next version).
+    const again = await store.save('acme', rule(6), 'ana', { onlyIfNew: true })
+    assert.equal(again.version, 24)
   } finally {
     const keys = await redis.keys(`${cfg.redis.keyPrefix}:*`)
     if (keys.length > 0) await redis.unlink(...keys)

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis'
 import { RedisKeys } from '../stream/redis-keys.ts'
 import { runScript } from '../stream/redis-scripts.ts'
-import { RuleInvalidError, RuleNotFoundError } from './errors.ts'
+import { RuleExistsError, RuleInvalidError, RuleNotFoundError } from './errors.ts'
 import type { Rule, StoredRule } from './rule-model.ts'
 import { validateRule } from './validate-rule.ts'
 
@@ -17,8 +17,12 @@ export class RedisRuleStore {
     this.keys = new RedisKeys(keyPrefix)
   }
 
-  /** Validates and saves a rule as a new version; throws RuleInvalidError with every problem. */
-  async save(tenant: string, input: unknown, author: string): Promise<StoredRule> {
+  /**
+   * Validates and saves a rule as a new version; throws RuleInvalidError with every problem.
+   * With `onlyIfNew`, throws RuleExistsError instead when the tenant has a current rule of that
+   * id (checked in the same script as the write, so two creates cannot both succeed).
+   */
+  async save(tenant: string, input: unknown, author: string, opts: { onlyIfNew?: boolean } = {}): Promise<StoredRule> {
     const problems = validateRule(input)
     if (problems.length > 0) throw new RuleInvalidError(problems)
     const rule = input as Rule
@@ -27,8 +31,9 @@ export class RedisRuleStore {
       this.redis,
       'adwSaveRule',
       [this.keys.ruleVersions(tenant, rule.id), this.keys.rules(tenant), this.keys.rulesRevision(tenant)],
-      [rule.id, JSON.stringify(rule), author, this.now()],
+      [rule.id, JSON.stringify(rule), author, this.now(), opts.onlyIfNew === true ? '1' : '0'],
     )
+    if (json === null) throw new RuleExistsError(tenant, rule.id)
     return JSON.parse(json as string) as StoredRule
   }
 

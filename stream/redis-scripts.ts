@@ -169,6 +169,7 @@ return 0
  * ARGV: rule id, rule JSON, author, saved-at ms. Returns the stored-rule JSON.
  */
 const SAVE_RULE = `
+if ARGV[5] == '1' and redis.call('HEXISTS', KEYS[2], ARGV[1]) == 1 then return false end
 local version = redis.call('LLEN', KEYS[1]) + 1
 local stored = '{"rule":' .. ARGV[2] .. ',"version":' .. version .. ',"author":' .. cjson.encode(ARGV[3]) .. ',"savedAtMs":' .. ARGV[4] .. '}'
 redis.call('RPUSH', KEYS[1], stored)

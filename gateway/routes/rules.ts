@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify'
-import { RuleInvalidError, RuleNotFoundError } from '../../rules/errors.ts'
+import { RuleExistsError, RuleInvalidError, RuleNotFoundError } from '../../rules/errors.ts'
 import type { StoredRule } from '../../rules/rule-model.ts'
 import { validateRule } from '../../rules/validate-rule.ts'
 import type { PageDto, StoredRuleDto, ValidationDto } from '../api-types.ts'
@@ -63,8 +63,12 @@ export const ruleRoutes: FastifyPluginAsync<RuleRoutesOptions> = async (app, opt
       const problems = validateRule(req.body)
       if (problems.length > 0) throw new RuleRejectedError(problems)
       const id = req.body.id as string
-      if (await exists(opts.rules, p.tenant, id)) throw new ConflictError(`rule "${id}" exists; save a new version with PUT /api/v1/rules/${id}`)
-      return reply.code(201).send(saved(p.tenant, await valid(() => opts.rules.save(p.tenant, req.body, p.subject))))
+      try {
+        return reply.code(201).send(saved(p.tenant, await valid(() => opts.rules.save(p.tenant, req.body, p.subject, { onlyIfNew: true }))))
+      } catch (err) {
+        if (err instanceof RuleExistsError) throw new ConflictError(`rule "${id}" exists; save a new version with PUT /api/v1/rules/${id}`)
+        throw err
+      }
     },
   })
 
@@ -146,16 +150,6 @@ async function valid<T>(fn: () => Promise<T>): Promise<T> {
     return await fn()
   } catch (err) {
     if (err instanceof RuleInvalidError) throw new RuleRejectedError(err.problems)
-    throw err
-  }
-}
-
-async function exists(rules: RuleStore, tenant: string, id: string): Promise<boolean> {
-  try {
-    await rules.get(tenant, id)
-    return true
-  } catch (err) {
-    if (err instanceof RuleNotFoundError) return false
     throw err
   }
 }

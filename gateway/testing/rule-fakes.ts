@@ -1,5 +1,5 @@
 import type { BacktestReport, BacktestRequest } from '../../rules/backtest-service.ts'
-import { RuleInvalidError, RuleNotFoundError } from '../../rules/errors.ts'
+import { RuleExistsError, RuleInvalidError, RuleNotFoundError } from '../../rules/errors.ts'
 import type { Rule, StoredRule } from '../../rules/rule-model.ts'
 import { validateRule } from '../../rules/validate-rule.ts'
 import type { Level } from '../../stream/event.ts'
@@ -14,11 +14,12 @@ export class MemoryRuleStore implements RuleStore {
 
   constructor(private readonly now: () => number) {}
 
-  async save(tenant: string, input: unknown, author: string): Promise<StoredRule> {
+  async save(tenant: string, input: unknown, author: string, opts: { onlyIfNew?: boolean } = {}): Promise<StoredRule> {
     const problems = validateRule(input)
     if (problems.length > 0) throw new RuleInvalidError(problems)
     const rule = input as Rule
     const k = `${tenant}\u0000${rule.id}`
+    if (opts.onlyIfNew === true && this.current.has(k)) throw new RuleExistsError(tenant, rule.id)
     const versions = this.history.get(k) ?? []
     const stored: StoredRule = { rule, version: versions.length + 1, author, savedAtMs: this.now() }
     this.history.set(k, [...versions, stored])
