@@ -8,14 +8,10 @@ import type { KinesisClient } from '@aws-sdk/client-kinesis'
 import type { ClickHouseClient } from '@clickhouse/client'
 import { Redis } from 'ioredis'
 import { createServer } from 'node:net'
-import { createAdapter } from '@socket.io/redis-adapter'
-import { Server } from 'socket.io'
 import { SignJWT } from 'jose'
 import type { AlertEvent } from '../../alerts/alert-event.ts'
 import { createClickHouse } from '../../core/clickhouse.ts'
 import type { AdwatchConfig } from '../../core/config.ts'
-import { tenantRoom } from '../../gateway/socket/rooms.ts'
-import type { ClientToServerEvents, ServerToClientEvents } from '../../gateway/socket-events.ts'
 import { RedisRuleStore } from '../../rules/rule-store.ts'
 import type { AdEventInput } from '../../stream/event.ts'
 import { EntitySettingsStore } from '../../stream/entity-settings.ts'
@@ -95,12 +91,13 @@ export async function startDashboardStack(opts: DashboardStackOptions): Promise<
   killOnExit(worker.child)
   children.push({ name: 'worker', child: worker.child, exited: worker.exited })
   children.push(spawnChild(env, 'rules', 'rules/main.ts'))
+  // The alerts process keeps the live alert state GET /alerts and acknowledgements read.
+  children.push(spawnChild(env, 'alerts', 'alerts/main.ts'))
 
   // The gateway in its own process (its event loop apart from the producer's and the test's).
   const port = await freePort()
   const url = `http://127.0.0.1:${port}`
   let gatewayChild = await startGatewayProcess(env, port, url)
-  const stopBridge = bridgeAlertLog(cfg, redis)
   // The producer: steady synthetic traffic in real time, 4 ticks a second.
   let produced = 0
   let stopping = false
@@ -135,10 +132,9 @@ export async function startDashboardStack(opts: DashboardStackOptions): Promise<
     if (dead !== undefined || Date.now() - t0 > 60_000) {
       stopping = true
       await producerLoop
-      const logFile = path.join(os.tmpdir(), 'adwatch-it-logs', `${env.ADW_KINESIS_STREAM}-${dead?.name === 'rules' ? 'rules' : `${opts.name}-w1`}.log`)
+      const logFile = path.join(os.tmpdir(), 'adwatch-it-logs', `${env.ADW_KINESIS_STREAM}-${dead?.name === 'rules' || dead?.name === 'alerts' ? dead.name : `${opts.name}-w1`}.log`)
       const tail = existsSync(logFile) ? readFileSync(logFile, 'utf8').split('\n').slice(-12).join('\n') : '(no log)'
       for (const c of [...children, gatewayChild]) c.child.kill('SIGKILL')
-      stopBridge()
       throw new Error(`${dead === undefined ? 'no event was folded within 60 s' : `the ${dead.name} process exited`}; ${logFile}:\n${tail}`)
     }
     await new Promise((r) => setTimeout(r, 200))
@@ -179,7 +175,6 @@ export async function startDashboardStack(opts: DashboardStackOptions): Promise<
     async close() {
       stopping = true
       await producerLoop
-      stopBridge()
       gatewayChild.child.kill('SIGTERM')
       children.push(gatewayChild)
       for (const c of children) c.child.kill('SIGTERM')
@@ -249,47 +244,5 @@ async function startGatewayProcess(env: Record<string, string>, port: number, ur
     // A cold start compiles the gateway's TypeScript (tsx): allow for a loaded machine.
     if (g.child.exitCode !== null || Date.now() - t0 > 150_000) throw new Error(`the gateway did not answer on ${url} (see ${os.tmpdir()}/adwatch-it-logs/${env.ADW_KINESIS_STREAM}-gateway.log)`)
     await new Promise((r) => setTimeout(r, 100))
-  }
-}
-
-/**
- * Stop-gap until the gateway forwards the rules engine's alert event log itself: tails the
- * tenant's Redis alert-event stream and emits each transition to the tenant room through the
- * gateways' Socket.IO Redis adapter, as a gateway's publisher does.
- */
-function bridgeAlertLog(cfg: AdwatchConfig, redis: Redis): () => void {
-  const reader = redis.duplicate()
-  const pub = redis.duplicate()
-  const sub = redis.duplicate()
-  const io = new Server<ClientToServerEvents, ServerToClientEvents>()
-  io.adapter(createAdapter(pub, sub, { key: new RedisKeys(cfg.redis.keyPrefix).socketIoChannel() }))
-  const key = new RedisKeys(cfg.redis.keyPrefix).alertEvents(TENANT)
-  let last = `${Date.now()}-0`
-  let stopped = false
-  const loop = async () => {
-    while (!stopped) {
-      try {
-        const res = await reader.xread('BLOCK', 500, 'STREAMS', key, last)
-        for (const [, entries] of res ?? []) {
-          for (const [id, fields] of entries) {
-            last = id
-            const e = JSON.parse(fields[1] ?? '{}') as AlertEvent
-            if (e.kind === 'cancelled') continue
-            io.to(tenantRoom(TENANT)).emit('alert:transition', { kind: e.kind, fingerprint: e.fingerprint, sourceId: e.sourceId, level: e.level, entity: e.entity, severity: e.severity, explanation: e.explanation, atMs: e.atMs })
-          }
-        }
-      } catch {
-        if (!stopped) await new Promise((r) => setTimeout(r, 200))
-      }
-    }
-  }
-  const done = loop()
-  return () => {
-    stopped = true
-    void done.finally(() => {
-      reader.disconnect()
-      pub.disconnect()
-      sub.disconnect()
-    })
   }
 }
