@@ -1,11 +1,13 @@
 import type { Authenticator } from '../auth/authenticator.ts'
-import type { AlertTransitionPush, RuleChangePush, SettingsChange } from '../socket-events.ts'
+import type { RuleChangePush, SettingsChange } from '../socket-events.ts'
 import { tenantRoom } from './rooms.ts'
 import { dropKey, type AdwatchServer } from './socket-server.ts'
 
 /**
  * Tenant-wide pushes for route groups and other parts: emitted to the tenant's room, which the
- * Redis adapter shares across gateways, so every socket of the tenant gets them once.
+ * Redis adapter shares across gateways, so every socket of the tenant gets them once. (Alert
+ * transitions are not pushed here: each gateway's AlertForwarder reads the alerts event log for
+ * its own sockets, socket/alert-forwarder.ts.)
  */
 export class LivePublisher {
   constructor(private readonly io: AdwatchServer, private readonly authenticator: Authenticator) {}
@@ -14,11 +16,6 @@ export class LivePublisher {
   settingsChanged(tenant: string, change: SettingsChange): void {
     this.io.to(tenantRoom(tenant)).emit('settings', change)
     this.io.serverSideEmit('settingsChanged', tenant)
-  }
-
-  /** An alert transition, for the alert feed. */
-  alertTransition(tenant: string, transition: AlertTransitionPush): void {
-    this.io.to(tenantRoom(tenant)).emit('alert:transition', transition)
   }
 
   /** A rule saved, restored or deleted. */
