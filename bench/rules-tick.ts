@@ -16,6 +16,7 @@ import { registerTenants, TenantDirectory } from '../stream/tenant-directory.ts'
 import { compileRule } from '../rules/compile-rule.ts'
 import { computeFacts } from '../rules/compute-facts.ts'
 import type { Facts } from '../rules/fact-catalogue.ts'
+import type { TickStages } from '../rules/evaluation-runner.ts'
 import { RuleEvaluator, type EntityInput } from '../rules/rule-evaluator.ts'
 import type { Rule, StoredRule } from '../rules/rule-model.ts'
 import { createRulesRuntime } from '../rules/runtime.ts'
@@ -144,6 +145,9 @@ export interface TickMeasurement {
   /** CPU of each tick in this process, and in the Redis server meanwhile. */
   readonly tickNodeCpuMs: readonly number[]
   readonly tickRedisCpuMs: readonly number[]
+  /** Where each tick's time went (EvaluationRunner's stage timings). */
+  readonly tickStages: readonly TickStages[]
+  readonly tickStagesCpu: readonly TickStages[]
   readonly entities: number
   readonly evaluations: number
   readonly transitions: number
@@ -187,6 +191,8 @@ export async function measureTicks(cfg: AdwatchConfig, redis: Redis, log: Logger
     const tickMs: number[] = []
     const tickNodeCpuMs: number[] = []
     const tickRedisCpuMs: number[] = []
+    const tickStages: TickStages[] = []
+    const tickStagesCpu: TickStages[] = []
     let entities = 0
     let evaluations = 0
     let transitions = first.transitions
@@ -200,6 +206,8 @@ export async function measureTicks(cfg: AdwatchConfig, redis: Redis, log: Logger
       tickRedisCpuMs.push((await redisCpuMs(redis)) - redis0)
       tickNodeCpuMs.push((cpu.user + cpu.system) / 1000)
       tickMs.push(s.durationMs)
+      tickStages.push(s.stages)
+      tickStagesCpu.push(s.stagesCpu)
       entities = s.entities
       evaluations = s.evaluations
       transitions += s.transitions
@@ -228,7 +236,7 @@ export async function measureTicks(cfg: AdwatchConfig, redis: Redis, log: Logger
     const compiled = benchRules().map((rule) => ({ rule, test: compileRule(rule) }))
     let compiledTrue = 0
     for (const input of sample) for (const c of compiled) if (inScope(c.rule.scope, input.labels) && c.test(input.facts)) compiledTrue++
-    return { firstTickMs: first.durationMs, tickMs, tickNodeCpuMs, tickRedisCpuMs, entities, evaluations, transitions, compiledMs, jreSampleMs, jreSample: sample.length, jreTrue, compiledTrue }
+    return { firstTickMs: first.durationMs, tickMs, tickNodeCpuMs, tickRedisCpuMs, tickStages, tickStagesCpu, entities, evaluations, transitions, compiledMs, jreSampleMs, jreSample: sample.length, jreTrue, compiledTrue }
   } finally {
     await runtime.close()
   }

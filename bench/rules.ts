@@ -4,6 +4,7 @@ import type { AdwatchConfig } from '../core/config.ts'
 import { createLogger } from '../core/log.ts'
 import { clearRepetition, freshConfig, migrateDatabase } from './bench-env.ts'
 import { measureBacktests, writeBacktestHistory, type BacktestMeasurement } from './rules-backtest.ts'
+import type { TickStages } from '../rules/evaluation-runner.ts'
 import { measureTicks, type TickMeasurement } from './rules-tick.ts'
 import { formatRate, renderTable, summarize } from './stats.ts'
 
@@ -65,6 +66,14 @@ export async function runRulesBench(base: AdwatchConfig, o: RulesBenchOptions): 
   print([`1-minute load average at the end: ${os.loadavg()[0]!.toFixed(2)}`])
 }
 
+const STAGES: ReadonlyArray<[keyof TickStages, string]> = [
+  ['feedMs', 'change-feed poll (XREAD from Redis, decode, apply to the live windows)'],
+  ['readsMs', 'other reads (rule revision, metadata, budgets, baselines, scores)'],
+  ['factsMs', 'fact computation (local day, windows, facts)'],
+  ['evaluateMs', 'evaluation (compiled rules, alert state machines)'],
+  ['outputMs', 'output (changed states written to Redis, verdicts with explanations)'],
+]
+
 const ms = (n: number) => `${n.toFixed(n < 10 ? 2 : 1)} ms`
 
 function tickReport(t: TickMeasurement, o: RulesBenchOptions): string[] {
@@ -79,6 +88,11 @@ function tickReport(t: TickMeasurement, o: RulesBenchOptions): string[] {
     [`adwatch tick: EvaluationRunner.tick (change-feed poll from Redis, facts, 25 compiled rules, alert states), ${t.tickMs.length} ticks`, ms(tick.median), ms(tick.min), ms(tick.max)],
     ['  CPU of a tick in this process', ms(nodeCpu.median), ms(nodeCpu.min), ms(nodeCpu.max)],
     ['  CPU of the Redis server during a tick', ms(redisCpu.median), ms(redisCpu.min), ms(redisCpu.max)],
+    ...STAGES.flatMap(([key, label]) => {
+      const st = summarize(t.tickStages.map((x) => x[key]))
+      const cpu = summarize(t.tickStagesCpu.map((x) => x[key]))
+      return [[`  stage: ${label}`, ms(st.median), ms(st.min), ms(st.max)], ['    its CPU in this process', ms(cpu.median), ms(cpu.min), ms(cpu.max)]]
+    }),
     [`first tick (loads every campaign's windows from Redis)`, ms(t.firstTickMs), '', ''],
     [`  of a tick: rule evaluation alone (RuleEvaluator.evaluate, ${formatRate(t.evaluations)} rule × campaign)`, ms(compiled.median), ms(compiled.min), ms(compiled.max)],
     [`json-rules-engine engine.run per campaign, same facts and rules (${formatRate(t.jreSample)} campaigns timed, × ${scale.toFixed(1)})`, ms(jre.median), ms(jre.min), ms(jre.max)],

@@ -13,38 +13,42 @@ export interface EntityMeta {
 /** Entity metadata from Redis, cached; unknown entities are fetched in one pipeline per call. */
 export class EntityMetaCache {
   private readonly keys: RedisKeys
-  private readonly cache = new Map<string, EntityMeta>()
+  /** `tenant\u0000level` → entity → metadata. */
+  private readonly cache = new Map<string, Map<string, EntityMeta>>()
+  private size = 0
 
   constructor(private readonly redis: Redis, keyPrefix: string) {
     this.keys = new RedisKeys(keyPrefix)
   }
 
-  /** Metadata of the given entities (fetching only those not cached yet). */
-  async get(tenant: string, level: Level, entities: readonly string[]): Promise<Map<string, EntityMeta>> {
-    const missing = entities.filter((e) => !this.cache.has(cacheKey(tenant, level, e)))
+  /**
+   * Metadata of the given entities (fetching only those not cached yet), by entity. The map
+   * may hold other entities of the tenant and level too; read it before the next call.
+   */
+  async get(tenant: string, level: Level, entities: readonly string[]): Promise<ReadonlyMap<string, EntityMeta>> {
+    const group = `${tenant}\u0000${level}`
+    if (this.size > 1_000_000) {
+      this.cache.clear() // keeps memory bounded; what is still needed is fetched again below
+      this.size = 0
+    }
+    let cached = this.cache.get(group)
+    if (cached === undefined) this.cache.set(group, (cached = new Map()))
+    const known = cached
+    const missing = entities.filter((e) => !known.has(e))
     if (missing.length > 0) {
       const res = (await this.redis.pipeline(missing.map((e) => ['hmget', this.keys.entityMeta(tenant, level, e), 'platform', 'account', 'campaign', 'adset'])).exec()) ?? []
       missing.forEach((e, i) => {
         const [platform, account, campaign, adset] = ((res[i]?.[1] as (string | null)[] | null) ?? []).map((v) => v ?? '')
         if (platform === '' && account === '') return // not written yet: ask again next time
-        this.cache.set(cacheKey(tenant, level, e), {
+        known.set(e, {
           platform: platform ?? '',
           account: level === 'account' ? e : (account ?? ''),
           campaign: level === 'campaign' ? e : (campaign ?? ''),
           adset: level === 'adset' ? e : (adset ?? ''),
         })
+        this.size++
       })
-      if (this.cache.size > 1_000_000) this.cache.clear()
     }
-    const out = new Map<string, EntityMeta>()
-    for (const e of entities) {
-      const m = this.cache.get(cacheKey(tenant, level, e))
-      if (m !== undefined) out.set(e, m)
-    }
-    return out
+    return known
   }
-}
-
-function cacheKey(tenant: string, level: Level, entity: string): string {
-  return `${tenant}\u0000${level}\u0000${entity}`
 }

@@ -1,9 +1,10 @@
 import { fingerprintOf } from '../alerts/alert-event.ts'
 import { INACTIVE, stepAlert, type AlertState, type AlertTiming, type Transition } from '../alerts/state-machine.ts'
 import type { Level } from '../stream/event.ts'
-import { compileRule, type CompiledCondition } from './compile-rule.ts'
+import { compileRuleOver, type FactValue, type SlottedCondition } from './compile-rule.ts'
 import { parseDuration } from './duration.ts'
 import type { Facts } from './fact-catalogue.ts'
+import { LiveFactPlan } from './live-facts.ts'
 import type { StoredRule } from './rule-model.ts'
 import { inScope, type EntityLabels } from './scope.ts'
 import { factsRead } from './templates.ts'
@@ -26,24 +27,84 @@ export interface RuleTransition {
   readonly readFacts: ReadonlySet<string>
 }
 
+/** A transition of one pass, naming its entity by level and position in the pass. */
+export interface PassTransition extends Omit<RuleTransition, 'input'> {
+  readonly level: Level
+  readonly seq: number
+}
+
+/** What a pass found: transitions in rule order, then entity order; states to save. */
+export interface PassResult {
+  readonly transitions: readonly PassTransition[]
+  readonly changed: Map<string, AlertState>
+}
+
+/** What the evaluator needs of one entity: its labels (for scopes and fingerprints). */
+export interface EntityLabelsIn {
+  readonly platform: string
+  readonly account: string
+  readonly campaign: string
+  readonly adset: string
+}
+
 interface CompiledRule {
   readonly stored: StoredRule
-  readonly test: CompiledCondition
+  /** Position in the tenant's rule list (transitions are reported in this order). */
+  readonly order: number
+  readonly test: SlottedCondition
   readonly timing: AlertTiming
   readonly everyMs: number
   readonly readFacts: ReadonlySet<string>
 }
 
+/** The rules of one level, and the facts they read. */
+interface LevelRules {
+  readonly rules: readonly CompiledRule[]
+  readonly plan: LiveFactPlan
+}
+
+/** Per entity: the alert state and fingerprint of each rule of its level, and which rules scope it in. */
+interface EntityRecord {
+  /** The labels the scopes were decided on (compared field by field each pass). */
+  platform: string | undefined
+  account: string
+  campaign: string
+  adset: string
+  readonly inScope: Uint8Array
+  readonly fingerprints: Array<string | undefined>
+  readonly states: Array<AlertState | undefined>
+  lastSeenMs: number
+}
+
+const RECORD_IDLE_MS = 3 * 3_600_000 // longer than the runner keeps an idle entity (2 h)
+const RECORD_SWEEP_MS = 60_000
+
 /**
  * Evaluates a tenant's rules over entity facts each tick and steps every alert identity's
  * state machine. Pure apart from the state it holds: facts and the time come in, transitions
  * and changed states go out (the runner persists them).
+ *
+ * The rules of a level are compiled over one fact plan (the facts they read, in slots), so a
+ * tick computes those facts once per entity into a flat array and runs every rule on it. Each
+ * entity keeps its alert states and fingerprints by rule position: a rule that does not hold
+ * on an entity without an open alert costs one compiled test and no lookup, no hashing and no
+ * allocation. Open states are also kept by fingerprint (what the store persists); states
+ * loaded at start are matched to entities as they first appear.
  */
 export class RuleEvaluator {
   private rules: CompiledRule[] = []
+  private byLevel = new Map<Level, LevelRules>()
   private readonly states = new Map<string, AlertState>()
+  /** Open states held by some entity record; the rest are matched as entities appear. */
+  private held = 0
+  private readonly records = new Map<Level, Map<string, EntityRecord>>()
   private readonly lastRunMs = new Map<string, number>()
-  private readonly fingerprints = new Map<string, string>()
+  private sweptAtMs = -Infinity
+  // The current pass.
+  private nowMs = 0
+  private due: Uint8Array = new Uint8Array(0)
+  private found: PassTransition[] = []
+  private changed = new Map<string, AlertState>()
 
   constructor(readonly tenant: string, initialStates: ReadonlyMap<string, AlertState> = new Map()) {
     for (const [fp, s] of initialStates) this.states.set(fp, s)
@@ -51,25 +112,44 @@ export class RuleEvaluator {
 
   /** Replaces the rule set (after a save); disabled rules are dropped. */
   setRules(rules: readonly StoredRule[]): void {
-    this.fingerprints.clear() // labels may have changed with the rules
-    this.rules = rules
-      .filter((s) => s.rule.enabled !== false)
-      .map((stored) => ({
-        stored,
-        test: compileRule(stored.rule),
+    const enabled = rules.filter((s) => s.rule.enabled !== false)
+    const byLevel = new Map<Level, StoredRule[]>()
+    for (const s of enabled) byLevel.set(s.rule.level, [...(byLevel.get(s.rule.level) ?? []), s])
+    this.rules = []
+    this.byLevel = new Map()
+    for (const [level, stored] of byLevel) {
+      const reads = stored.map((s) => factsRead(s.rule.conditions, factsRead(s.rule.shared_conditions ?? {})))
+      const plan = new LiveFactPlan(reads.flatMap((r) => [...r]))
+      const slot = new Map(plan.names.map((n, i) => [n, i]))
+      const compiled = stored.map((s, i): CompiledRule => ({
+        stored: s,
+        order: enabled.indexOf(s),
+        test: compileRuleOver(s.rule, (fact) => slot.get(fact)!),
         timing: {
-          forMs: parseDuration(stored.rule.for ?? '0s') ?? 0,
-          keepFiringForMs: parseDuration(stored.rule.keep_firing_for ?? '0s') ?? 0,
-          noData: stored.rule.no_data ?? 'ok',
+          forMs: parseDuration(s.rule.for ?? '0s') ?? 0,
+          keepFiringForMs: parseDuration(s.rule.keep_firing_for ?? '0s') ?? 0,
+          noData: s.rule.no_data ?? 'ok',
         },
-        everyMs: parseDuration(stored.rule.every ?? '0s') ?? 0,
-        readFacts: factsRead(stored.rule.conditions, factsRead(stored.rule.shared_conditions ?? {})),
+        everyMs: parseDuration(s.rule.every ?? '0s') ?? 0,
+        readFacts: reads[i]!,
       }))
+      this.byLevel.set(level, { rules: compiled, plan })
+      this.rules.push(...compiled)
+    }
+    this.rules.sort((a, b) => a.order - b.order)
+    // Positions and labels may have changed with the rules: entities match their states again.
+    this.records.clear()
+    this.held = 0
   }
 
-  /** Levels some enabled rule runs at. */
+  /** Levels some enabled rule runs at, in the order of their first rule. */
   levels(): Set<Level> {
     return new Set(this.rules.map((r) => r.stored.rule.level))
+  }
+
+  /** The facts the rules of a level read, in the slot order `evaluateEntity` expects. */
+  plan(level: Level): LiveFactPlan | undefined {
+    return this.byLevel.get(level)?.plan
   }
 
   /** Number of enabled rules. */
@@ -77,51 +157,141 @@ export class RuleEvaluator {
     return this.rules.length
   }
 
-  /** Evaluates every rule on the entities of its level; returns transitions and changed states. */
-  evaluate(entities: readonly EntityInput[], nowMs: number): { transitions: RuleTransition[]; changed: Map<string, AlertState> } {
-    const transitions: RuleTransition[] = []
-    const changed = new Map<string, AlertState>()
+  /** Starts a pass at `nowMs`: decides which rules are due (`every`). */
+  begin(nowMs: number): void {
+    this.nowMs = nowMs
+    this.found = []
+    this.changed = new Map()
+    this.due = new Uint8Array(this.rules.length)
     for (const r of this.rules) {
-      const rule = r.stored.rule
-      if (r.everyMs > 0 && nowMs - (this.lastRunMs.get(rule.id) ?? -Infinity) < r.everyMs) continue
-      this.lastRunMs.set(rule.id, nowMs)
-      for (const input of entities) {
-        if (input.level !== rule.level || !inScope(rule.scope, input.labels)) continue
-        const fingerprint = this.fingerprint(rule.id, rule.labels ?? {}, input)
-        const before = this.states.get(fingerprint) ?? INACTIVE
-        const observation = input.hasData ? (r.test(input.facts) ? 'true' : 'false') : 'no-data'
-        if (before === INACTIVE && observation !== 'true' && r.timing.noData !== 'alert') continue // nothing to do, nothing to store
-        const { state, transition } = stepAlert(before, observation, r.timing, nowMs)
-        if (state !== before) {
-          if (state.phase === 'inactive' && before.phase === 'inactive') {
-            if (this.states.has(fingerprint)) changed.set(fingerprint, state)
-            this.states.delete(fingerprint)
-          } else {
-            if (state.phase === 'inactive') this.states.delete(fingerprint)
-            else this.states.set(fingerprint, state)
-            changed.set(fingerprint, state)
-          }
-        }
-        if (transition !== undefined) transitions.push({ stored: r.stored, fingerprint, input, transition, readFacts: r.readFacts })
-      }
+      const id = r.stored.rule.id
+      if (r.everyMs > 0 && nowMs - (this.lastRunMs.get(id) ?? -Infinity) < r.everyMs) continue
+      this.lastRunMs.set(id, nowMs)
+      this.due[r.order] = 1
     }
-    return { transitions, changed }
   }
 
-  /** The alert identity of a rule on an entity, cached (hashing every pair every tick is costly). */
-  private fingerprint(ruleId: string, labels: Readonly<Record<string, string>>, input: EntityInput): string {
-    const key = `${ruleId}\u0000${input.level}\u0000${input.entity}`
-    let fp = this.fingerprints.get(key)
-    if (fp === undefined) {
-      if (this.fingerprints.size > 2_000_000) this.fingerprints.clear()
-      fp = fingerprintOf(ruleId, this.tenant, input.level, input.entity, labels)
-      this.fingerprints.set(key, fp)
+  /**
+   * Runs the due rules of `level` on one entity whose planned facts are `values[base …]`
+   * (plan(level) order), stepping its alert states. `seq` is its position in the pass.
+   */
+  evaluateEntity(level: Level, entity: string, seq: number, labels: EntityLabelsIn, values: ArrayLike<FactValue>, base: number, hasData: boolean): void {
+    const lr = this.byLevel.get(level)
+    if (lr === undefined) return
+    const rules = lr.rules
+    const rec = this.recordOf(level, entity, labels, rules)
+    const due = this.due
+    const nowMs = this.nowMs
+    for (let i = 0; i < rules.length; i++) {
+      const r = rules[i]!
+      if (due[r.order] === 0 || rec.inScope[i] === 0) continue
+      const before = rec.states[i] ?? INACTIVE
+      const observation = hasData ? (r.test(values, base) ? 'true' : 'false') : 'no-data'
+      if (before === INACTIVE && observation !== 'true' && r.timing.noData !== 'alert') continue // nothing to do, nothing to store
+      const fingerprint = (rec.fingerprints[i] ??= fingerprintOf(r.stored.rule.id, this.tenant, level, entity, r.stored.rule.labels ?? {}))
+      const { state, transition } = stepAlert(before, observation, r.timing, nowMs)
+      if (state !== before) {
+        if (state.phase === 'inactive' && before.phase === 'inactive') {
+          if (rec.states[i] !== undefined) this.changed.set(fingerprint, state)
+          this.setState(rec, i, fingerprint, undefined)
+        } else {
+          this.setState(rec, i, fingerprint, state.phase === 'inactive' ? undefined : state)
+          this.changed.set(fingerprint, state)
+        }
+      }
+      if (transition !== undefined) this.found.push({ stored: r.stored, fingerprint, transition, readFacts: r.readFacts, level, seq })
     }
-    return fp
+  }
+
+  /** Ends the pass: its transitions (rule order, then entity order) and the states to save. */
+  end(): PassResult {
+    const order = new Map(this.rules.map((r) => [r.stored, r.order]))
+    const transitions = this.found.sort((a, b) => order.get(a.stored)! - order.get(b.stored)! || a.seq - b.seq)
+    if (this.nowMs - this.sweptAtMs >= RECORD_SWEEP_MS) this.sweep()
+    const out = { transitions, changed: this.changed }
+    this.found = []
+    this.changed = new Map()
+    return out
+  }
+
+  /** Evaluates every rule on the entities of its level; returns transitions and changed states. */
+  evaluate(entities: readonly EntityInput[], nowMs: number): { transitions: RuleTransition[]; changed: Map<string, AlertState> } {
+    this.begin(nowMs)
+    const seqs = new Map<Level, number>()
+    const inputs = new Map<string, EntityInput>()
+    for (const input of entities) {
+      const plan = this.plan(input.level)
+      if (plan === undefined) continue
+      const seq = seqs.get(input.level) ?? 0
+      seqs.set(input.level, seq + 1)
+      inputs.set(`${input.level}\u0000${seq}`, input)
+      const values = plan.names.map((n) => input.facts[n])
+      this.evaluateEntity(input.level, input.entity, seq, input.labels, values, 0, input.hasData)
+    }
+    const { transitions, changed } = this.end()
+    return { transitions: transitions.map((t) => ({ ...t, input: inputs.get(`${t.level}\u0000${t.seq}`)! })), changed }
   }
 
   /** Fingerprints of open (pending or firing) alerts. */
   openFingerprints(): string[] {
     return [...this.states.keys()]
+  }
+
+  private setState(rec: EntityRecord, i: number, fingerprint: string, state: AlertState | undefined): void {
+    if (rec.states[i] !== undefined) this.held--
+    rec.states[i] = state
+    if (state === undefined) {
+      this.states.delete(fingerprint)
+    } else {
+      this.held++
+      this.states.set(fingerprint, state)
+    }
+  }
+
+  private recordOf(level: Level, entity: string, labels: EntityLabelsIn, rules: readonly CompiledRule[]): EntityRecord {
+    let records = this.records.get(level)
+    if (records === undefined) this.records.set(level, (records = new Map()))
+    let rec = records.get(entity)
+    if (rec === undefined) {
+      rec = {
+        platform: undefined, account: '', campaign: '', adset: '',
+        inScope: new Uint8Array(rules.length), fingerprints: new Array(rules.length).fill(undefined), states: new Array(rules.length).fill(undefined), lastSeenMs: this.nowMs,
+      }
+      records.set(entity, rec)
+      if (this.states.size > this.held) {
+        // Some open states belong to no entity yet (loaded at start, or after a rule change): match this one's.
+        rules.forEach((r, i) => {
+          const fp = fingerprintOf(r.stored.rule.id, this.tenant, level, entity, r.stored.rule.labels ?? {})
+          rec!.fingerprints[i] = fp
+          const s = this.states.get(fp)
+          if (s !== undefined) {
+            rec!.states[i] = s
+            this.held++
+          }
+        })
+      }
+    }
+    rec.lastSeenMs = this.nowMs
+    if (rec.platform !== labels.platform || rec.account !== labels.account || rec.campaign !== labels.campaign || rec.adset !== labels.adset) {
+      rec.platform = labels.platform
+      rec.account = labels.account
+      rec.campaign = labels.campaign
+      rec.adset = labels.adset
+      const full: EntityLabels = { level, platform: labels.platform, account: labels.account, campaign: labels.campaign, adset: labels.adset, entity }
+      rules.forEach((r, i) => (rec!.inScope[i] = inScope(r.stored.rule.scope, full) ? 1 : 0))
+    }
+    return rec
+  }
+
+  /** Forgets entities not evaluated for hours (their open states stay, matched again if they return). */
+  private sweep(): void {
+    this.sweptAtMs = this.nowMs
+    for (const records of this.records.values()) {
+      for (const [entity, rec] of records) {
+        if (this.nowMs - rec.lastSeenMs < RECORD_IDLE_MS) continue
+        for (const s of rec.states) if (s !== undefined) this.held--
+        records.delete(entity)
+      }
+    }
   }
 }

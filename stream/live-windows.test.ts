@@ -56,3 +56,18 @@ test('list filters by change time; evictIdle frees quiet entities', () => {
   assert.equal(s.evictIdle(2_000), 1)
   assert.equal(s.has('acme', 'campaign', 'old'), false)
 })
+
+test('windowsInto writes exactly the sums windows() returns, without allocating', () => {
+  const s = new LiveWindowState()
+  // Irregular minutes (gaps, fractions, a day delta) so a wrong order or window edge would show.
+  for (let back = 0; back < 70; back += 1 + (back % 3)) s.applyMinute('acme', 'campaign', 'c1', minute(back), [back, 0.1 * back, 1e6 + back, back % 2, 0.3], T)
+  s.applyDay('acme', 'campaign', 'c1', '2026-11-21', [7, 0.5, 9, 1, 2], T)
+  s.applyDay('acme', 'campaign', 'c1', '2026-11-21', [1, 0.25, 1, 0, 0], T)
+  const out = new Float64Array(25).fill(99)
+  for (const [entity, day] of [['c1', '2026-11-21'], ['c1', '2026-11-20'], ['unknown', '2026-11-21']] as const) {
+    s.windowsInto('acme', 'campaign', entity, T, day, out)
+    const w = s.windows('acme', 'campaign', entity, T, day)
+    assert.deepEqual([...out], [...w['1m'], ...w['5m'], ...w['15m'], ...w['1h'], ...w.today], `${entity} ${day}`)
+  }
+  assert.deepEqual(s.windows('acme', 'campaign', 'c1', T, '2026-11-21').today, [8, 0.75, 10, 1, 2]) // two day deltas added
+})
