@@ -119,10 +119,11 @@ export interface EntityDetector {
   /** Judges the minute (updating the entity's state for this detector); returns an equivalent z. */
   assess(ctx: MinuteContext): number
   /**
-   * Optional: judges every context of a batch at once, writing each equivalent z into `z`
-   * (by index); the scorer then uses it instead of assess (the forest scores tree by tree).
+   * Optional: judges the first `count` contexts of a batch at once, writing each equivalent z
+   * into `z` (by index); the scorer then uses it instead of assess (the forest scores tree by
+   * tree).
    */
-  assessMany?(contexts: readonly MinuteContext[], z: Float64Array): void
+  assessMany?(contexts: readonly MinuteContext[], count: number, z: Float64Array): void
   /** Explains the verdict just returned for the same context. */
   explain(ctx: MinuteContext): Explanation
 }

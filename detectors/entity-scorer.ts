@@ -14,7 +14,9 @@ export class EntityScorer {
   private bases = new Float64Array(0)
   private residuals = new Float64Array(0)
   private z = new Float64Array(0)
-  private contexts: MinuteContext[] = []
+  /** One context per item, reused from batch to batch (a tick of 10,000 entities allocates none); `count` of them are the last batch's. */
+  private readonly contexts: BatchContext[] = []
+  private count = 0
 
   constructor(readonly detectors: readonly EntityDetector[]) {}
 
@@ -27,25 +29,41 @@ export class EntityScorer {
     const n = items.length
     const d = this.detectors.length
     this.ensure(n)
-    const contexts: MinuteContext[] = new Array(n)
+    const contexts = this.contexts
+    while (contexts.length < n) contexts.push(new BatchContext(contexts.length))
+    this.count = n
+    const features = this.features
+    const bases = this.bases
+    const residuals = this.residuals
+    const detectors = this.detectors
+    // Entity by entity, the per-minute detectors judge it while its state and baseline are in
+    // cache; the batch detectors (the forest) then judge every entity at once.
     for (let i = 0; i < n; i++) {
       const { models, state, minuteMs, minute } = items[i] as BatchItem
       state.window.push(minute.impressions, minute.clicks, minute.spend, minute.conversions)
       state.lastMinuteMs = minuteMs
       const at = i * FEATURE_COUNT
-      computeFeatures(minute, state.window, models.baseline.price, this.features, this.bases, at)
-      models.baseline.residuals(minuteMs, this.features, this.bases, this.residuals, at)
-      contexts[i] = { minuteMs, minute, models, state, features: this.features, residuals: this.residuals, at, index: i }
-    }
-    this.contexts = contexts
-    for (let k = 0; k < d; k++) {
-      const detector = this.detectors[k] as EntityDetector
-      if (detector.assessMany !== undefined) {
-        detector.assessMany(contexts, this.z)
-        for (let i = 0; i < n; i++) scores[i * d + k] = zToScore(this.z[i] as number)
-      } else {
-        for (let i = 0; i < n; i++) scores[i * d + k] = zToScore(detector.assess(contexts[i] as MinuteContext))
+      computeFeatures(minute, state.window, models.baseline.price, features, bases, at)
+      models.baseline.residuals(minuteMs, features, bases, residuals, at)
+      const ctx = contexts[i] as BatchContext
+      ctx.minuteMs = minuteMs
+      ctx.minute = minute
+      ctx.models = models
+      ctx.state = state
+      ctx.features = features
+      ctx.residuals = residuals
+      ctx.at = at
+      for (let k = 0; k < d; k++) {
+        const detector = detectors[k] as EntityDetector
+        if (detector.assessMany === undefined) scores[i * d + k] = zToScore(detector.assess(ctx))
       }
+    }
+    const z = this.z
+    for (let k = 0; k < d; k++) {
+      const detector = detectors[k] as EntityDetector
+      if (detector.assessMany === undefined) continue
+      detector.assessMany(contexts, n, z)
+      for (let i = 0; i < n; i++) scores[i * d + k] = zToScore(z[i] as number)
     }
   }
 
@@ -56,7 +74,7 @@ export class EntityScorer {
 
   /** Why detector `detector` scored item `item` of the last batch as it did. */
   explain(detector: number, item = 0): Explanation {
-    const ctx = this.contexts[item]
+    const ctx = item < this.count ? this.contexts[item] : undefined
     if (ctx === undefined) throw new Error(`explain: no item ${item} in the last batch`)
     return (this.detectors[detector] as EntityDetector).explain(ctx)
   }
@@ -69,4 +87,20 @@ export class EntityScorer {
     this.residuals = new Float64Array(size * FEATURE_COUNT)
     this.z = new Float64Array(size)
   }
+}
+
+const NO_FEATURES = new Float64Array(0)
+const NO_MINUTE: Minute = { impressions: 0, clicks: 0, spend: 0, conversions: 0 }
+
+/** A MinuteContext the scorer fills in place for each batch (see EntityScorer.contexts). */
+class BatchContext implements MinuteContext {
+  minuteMs = 0
+  minute: Minute = NO_MINUTE
+  models!: EntityModels
+  state!: EntityState
+  features: Float64Array = NO_FEATURES
+  residuals: Float64Array = NO_FEATURES
+  at = 0
+
+  constructor(readonly index: number) {}
 }

@@ -72,9 +72,12 @@ export class MinuteWindow {
     r[base + 1] = clicks
     r[base + 2] = spend
     r[base + 3] = conversions
-    this.next = (this.next + 1) % RATIO_WINDOW_MIN
+    this.next = this.next === RATIO_WINDOW_MIN - 1 ? 0 : this.next + 1
     // Running sums of floats drift; clamp the tiny negatives a subtraction can leave.
-    for (let k = 0; k < MINUTE_STRIDE; k++) if ((s[k] as number) < 1e-9) s[k] = 0
+    if ((s[0] as number) < 1e-9) s[0] = 0
+    if ((s[1] as number) < 1e-9) s[1] = 0
+    if ((s[2] as number) < 1e-9) s[2] = 0
+    if ((s[3] as number) < 1e-9) s[3] = 0
   }
 
   /** The window's minutes as a plain array (oldest first), for saving state. */

@@ -17,32 +17,41 @@ export class IForestDetector implements EntityDetector {
 
   assess(ctx: MinuteContext): number {
     const z = new Float64Array(1)
-    this.assessMany([ctx], z)
+    this.assessMany([ctx], 1, z)
     return z[0] as number
   }
 
-  assessMany(contexts: readonly MinuteContext[], z: Float64Array): void {
-    const n = contexts.length
+  assessMany(contexts: readonly MinuteContext[], count: number, z: Float64Array): void {
+    const n = count
     if (this.raw.length < n) {
       this.rows = new Float64Array(n * IFOREST_DIMS)
       this.raw = new Float64Array(n)
     }
+    // Items by forest (most share their level's; a campaign's own forest has one item).
     const groups = new Map<CalibratedForest, number[]>()
+    let lastForest: CalibratedForest | undefined
+    let last: number[] = []
     for (let i = 0; i < n; i++) {
       const cf = (contexts[i] as MinuteContext).models.forest
       z[i] = 0
       if (cf === undefined) continue
-      const g = groups.get(cf)
-      if (g === undefined) groups.set(cf, [i])
-      else g.push(i)
+      if (cf !== lastForest) {
+        let g = groups.get(cf)
+        if (g === undefined) groups.set(cf, (g = []))
+        last = g
+        lastForest = cf
+      }
+      last.push(i)
     }
+    const rows = this.rows
+    const raw = this.raw
     for (const [cf, items] of groups) {
-      items.forEach((i, j) => {
-        const c = contexts[i] as MinuteContext
-        writeForestRow(c.residuals, this.rows, j * IFOREST_DIMS, c.at)
-      })
-      cf.forest.scoreMany(this.rows, items.length, this.raw)
-      items.forEach((i, j) => (z[i] = forestZ(cf, this.raw[j] as number)))
+      for (let j = 0; j < items.length; j++) {
+        const c = contexts[items[j] as number] as MinuteContext
+        writeForestRow(c.residuals, rows, j * IFOREST_DIMS, c.at)
+      }
+      cf.forest.scoreMany(rows, items.length, raw)
+      for (let j = 0; j < items.length; j++) z[items[j] as number] = forestZ(cf, raw[j] as number)
     }
   }
 
