@@ -140,3 +140,23 @@ test('scoring many rows tree by tree gives exactly the scores of one row at a ti
   forest.scoreMany(rows, 151, many)
   for (let i = 0; i < 151; i++) assert.equal(many[i], forest.score(rows, i * DIMS))
 })
+
+test('batch scoring equals one row at a time for classic and small forests, small batches, and rows with NaN, ±Infinity and far-out values', () => {
+  const { data } = gaussianWithOutliers(9)
+  const rows = Float64Array.from(data.subarray(9_800 * DIMS))
+  const specials = [NaN, Infinity, -Infinity, 1e300, -1e300, 40]
+  for (let k = 0; k < 60; k++) rows[k * 5 + (k % DIMS)] = specials[k % specials.length] as number
+  const count = rows.length / DIMS
+  for (const forest of [
+    IsolationForest.fit(data, DIMS, { trees: 30, seed: 6 }),
+    IsolationForest.fit(data, DIMS, { trees: 30, seed: 6, rangeAware: false }),
+    IsolationForest.fit(data.subarray(0, 40 * DIMS), DIMS, { trees: 20, sampleSize: 32, seed: 7 }), // shallow trees: leaves padded down
+    IsolationForest.fit(new Float64Array(3 * DIMS).fill(1), DIMS, { trees: 5, seed: 8 }), // constant data: every root is a leaf
+  ]) {
+    for (const n of [count, 15, 16, 17, 3]) {
+      const many = new Float64Array(n)
+      forest.scoreMany(rows, n, many)
+      for (let i = 0; i < n; i++) assert.ok(Object.is(many[i], forest.score(rows, i * DIMS)), `row ${i} of ${n}: ${many[i]} vs ${forest.score(rows, i * DIMS)}`)
+    }
+  }
+})
