@@ -12,6 +12,8 @@ const ACTIVE_FOR_MS = 7 * 86_400_000
 const CACHE_MS = 5_000
 /** A tenant's entity ids are re-read this often: a new campaign shows up in lists within a second. */
 const IDS_CACHE_MS = 1_000
+/** A tenant with more active campaigns than this has its settings read per campaign, not as a whole. */
+const TENANT_SETTINGS_MAX = 20_000
 const ZERO: MetricSums = [0, 0, 0, 0, 0]
 
 /**
@@ -19,7 +21,9 @@ const ZERO: MetricSums = [0, 0, 0, 0, 0]
  * active in the last two hours, and for older ones "today" from their day-total hash in Redis
  * (their minute windows are empty by then). The tenant's entities are the members of its
  * active sets (and for accounts, those with a time zone set). Settings come from
- * EntitySettingsStore, cached for 5 s and dropped on every change.
+ * EntitySettingsStore, cached for 5 s and dropped on every change: a tenant's campaign settings
+ * are read as a whole (one pipeline for all its active campaigns, shared by every request that
+ * waits for it), so reads do not each make a Redis round trip on a cache miss.
  */
 export class RedisEntityCatalog implements EntityCatalog {
   private readonly keys: RedisKeys
@@ -28,6 +32,7 @@ export class RedisEntityCatalog implements EntityCatalog {
   private readonly accountCache = new Map<string, { atMs: number; value: AccountSettings }>()
   private readonly coldCache = new Map<string, { atMs: number; view: EntityView | undefined }>()
   private readonly idsCache = new Map<string, { atMs: number; ids: Promise<string[]> }>()
+  private readonly tenantCampaignCache = new Map<string, { atMs: number; settings: Promise<Map<string, CampaignSettings> | undefined> }>()
 
   constructor(
     private readonly redis: Redis,
@@ -77,9 +82,15 @@ export class RedisEntityCatalog implements EntityCatalog {
 
   async campaignSettings(tenant: string, ids: readonly string[]): Promise<Map<string, CampaignSettings>> {
     const now = this.now()
+    const all = await this.tenantCampaignSettings(tenant, now)
     const out = new Map<string, CampaignSettings>()
     const missing: string[] = []
     for (const id of ids) {
+      const whole = all?.get(id)
+      if (whole !== undefined) {
+        out.set(id, whole)
+        continue
+      }
       const hit = this.campaignCache.get(`${tenant}\u0000${id}`)
       if (hit !== undefined && now - hit.atMs < CACHE_MS) out.set(id, hit.value)
       else missing.push(id)
@@ -96,6 +107,20 @@ export class RedisEntityCatalog implements EntityCatalog {
   async setCampaignSettings(tenant: string, id: string, settings: CampaignSettings): Promise<void> {
     await this.settings.setCampaign(tenant, id, settings)
     this.campaignCache.delete(`${tenant}\u0000${id}`)
+    this.tenantCampaignCache.delete(tenant)
+  }
+
+  /** Settings of all the tenant's active campaigns, read at most once per CACHE_MS; undefined for a very large tenant. */
+  private tenantCampaignSettings(tenant: string, nowMs: number): Promise<Map<string, CampaignSettings> | undefined> {
+    const hit = this.tenantCampaignCache.get(tenant)
+    if (hit !== undefined && nowMs - hit.atMs < CACHE_MS) return hit.settings
+    const settings = (async () => {
+      const ids = await this.ids(tenant, 'campaign')
+      return ids.length > TENANT_SETTINGS_MAX ? undefined : this.settings.campaigns(tenant, ids)
+    })()
+    this.tenantCampaignCache.set(tenant, { atMs: nowMs, settings })
+    settings.catch(() => this.tenantCampaignCache.delete(tenant))
+    return settings
   }
 
   async accountSettings(tenant: string, id: string): Promise<AccountSettings> {
@@ -117,6 +142,7 @@ export class RedisEntityCatalog implements EntityCatalog {
   forgetSettings(tenant: string): void {
     const prefix = `${tenant}\u0000`
     for (const cache of [this.campaignCache, this.accountCache, this.coldCache, this.idsCache]) for (const k of cache.keys()) if (k.startsWith(prefix)) cache.delete(k)
+    this.tenantCampaignCache.delete(tenant)
   }
 
   private heldView(tenant: string, level: Level, id: string, nowMs: number): EntityView {
