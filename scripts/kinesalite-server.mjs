@@ -26,6 +26,12 @@ if (!Number.isInteger(port) || port <= 0 || port > 65535) {
 
 const server = kinesalite({ createStreamMs: 0, deleteStreamMs: 0, updateStreamMs: 0, shardLimit: 1000 })
 
+// Keep idle client connections open as AWS endpoints do (Node's default is 5 s): a client whose
+// event loop is busy for longer would otherwise send GetRecords on a socket the server had just
+// closed ("socket hang up") and back off.
+server.keepAliveTimeout = 120_000
+server.headersTimeout = 125_000
+
 server.on('error', (err) => {
   console.error(`kinesalite-server: ${err.message}`)
   process.exit(1)
