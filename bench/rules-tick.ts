@@ -216,11 +216,14 @@ export async function measureTicks(cfg: AdwatchConfig, redis: Redis, log: Logger
     const inputs = await inputsAt(cfg, redis, campaigns, clock)
     const stored: StoredRule[] = benchRules().map((rule) => ({ rule, version: 1, author: 'bench', savedAtMs: 0 }))
     const compiledMs: number[] = []
-    for (let rep = 0; rep < 5; rep++) {
-      const evaluator = new RuleEvaluator(TENANT)
-      evaluator.setRules(stored)
+    // One evaluator, as the runner keeps one: the first pass (creating every entity's record) is
+    // not timed, the next five are, a second apart.
+    const evaluator = new RuleEvaluator(TENANT)
+    evaluator.setRules(stored)
+    evaluator.evaluate(inputs, clock)
+    for (let rep = 1; rep <= 5; rep++) {
       const t0 = performance.now()
-      evaluator.evaluate(inputs, clock)
+      evaluator.evaluate(inputs, clock + rep * 1_000)
       compiledMs.push(performance.now() - t0)
     }
     const engine = referenceEngineOf(benchRules())

@@ -85,3 +85,14 @@ test('explanations name each fact, its value and the comparison', async () => {
   assert.equal(miss.fired, false)
   assert.match(miss.explanation, /cpc_15m = null > 3 ✗/)
 })
+
+test('the compiler writes only listed operators into its generated source', () => {
+  // An unvalidated rule must not get its operator (or anything else) into the generated code.
+  for (const operator of ['constructor', 'toString', 'greaterThan(v, 0) || process.exit(1); ops.equal']) {
+    const rule = { conditions: { all: [{ fact: 'spend_5m', operator, value: 1 }] } as unknown as Condition }
+    assert.throws(() => compileRule(rule), /unknown operator/)
+  }
+  // Values never enter the source: a string value stays data.
+  const tricky = compileRule({ conditions: { all: [{ fact: 'platform', operator: 'equal', value: "x') || true || ('" }] } })
+  assert.equal(tricky({ platform: 'meta' }), false)
+})

@@ -25,10 +25,10 @@ const OPS: Record<LeafCondition['operator'], (a: FactValue, b: unknown) => boole
   notEqual: (a, b) => a !== b,
   in: (a, b) => (b as unknown[]).indexOf(a) > -1,
   notIn: (a, b) => (b as unknown[]).indexOf(a) === -1,
-  lessThan: (a, b) => isNumberLike(a) && (a as number) < (b as number),
-  lessThanInclusive: (a, b) => isNumberLike(a) && (a as number) <= (b as number),
-  greaterThan: (a, b) => isNumberLike(a) && (a as number) > (b as number),
-  greaterThanInclusive: (a, b) => isNumberLike(a) && (a as number) >= (b as number),
+  lessThan: (a, b) => isNumberLike(a) && (a as unknown as number) < (b as number),
+  lessThanInclusive: (a, b) => isNumberLike(a) && (a as unknown as number) <= (b as number),
+  greaterThan: (a, b) => isNumberLike(a) && (a as unknown as number) > (b as number),
+  greaterThanInclusive: (a, b) => isNumberLike(a) && (a as unknown as number) >= (b as number),
 }
 
 function isFactRef(v: ConditionValue): v is { readonly fact: string } {
@@ -61,43 +61,51 @@ export function compileRule(rule: Pick<Rule, 'conditions' | 'shared_conditions'>
 
 /**
  * Compiles a validated rule's conditions over fact slots: `slotOf` names where each fact the
- * rule reads is found. compileRule is this over a slot per fact read, so the property test of
- * compileRule against json-rules-engine holds these evaluators too.
+ * rule reads is found. The condition tree becomes the source of one function (nested groups
+ * as `&&` / `||` / `!`, number comparisons inline, other operators through OPS), so a test is
+ * one call instead of a call per node. Only slot numbers and numeric literals are written into
+ * the source; every other value is passed in. compileRule is this over a slot per fact read,
+ * so the property test of compileRule against json-rules-engine holds these evaluators too.
  */
 export function compileRuleOver(rule: Pick<Rule, 'conditions' | 'shared_conditions'>, slotOf: (fact: string) => number): SlottedCondition {
   const shared = rule.shared_conditions ?? {}
-  const compile = (c: Condition): SlottedCondition => {
-    if ('all' in c) {
-      const parts = c.all.map(compile)
-      return (v, b) => {
-        for (let i = 0; i < parts.length; i++) if (!parts[i]!(v, b)) return false
-        return true
-      }
-    }
-    if ('any' in c) {
-      const parts = c.any.map(compile)
-      return (v, b) => {
-        for (let i = 0; i < parts.length; i++) if (parts[i]!(v, b)) return true
-        return false
-      }
-    }
-    if ('not' in c) {
-      const inner = compile(c.not)
-      return (v, b) => !inner(v, b)
-    }
+  const constants: unknown[] = []
+  let temps = 0
+  const constant = (v: unknown) => `k[${constants.push(v) - 1}]`
+  const at = (fact: string) => {
+    const slot = slotOf(fact)
+    if (!Number.isInteger(slot) || slot < 0) throw new Error(`no slot for fact ${fact}`)
+    return `v[b + ${slot}]`
+  }
+  const source = (c: Condition): string => {
+    if ('all' in c) return c.all.length === 0 ? 'true' : `(${c.all.map(source).join(' && ')})`
+    if ('any' in c) return c.any.length === 0 ? 'false' : `(${c.any.map(source).join(' || ')})`
+    if ('not' in c) return `!${source(c.not)}`
     if ('condition' in c) {
       const target = shared[c.condition]
       if (target === undefined) throw new Error(`unknown shared condition ${c.condition}: validate the rule before compiling it`)
-      return compile(target)
+      return source(target)
     }
-    const op = OPS[c.operator]
-    const slot = slotOf(c.fact)
+    // Only listed operators reach the source (validation checks this; the compiler checks again).
+    if (!Object.hasOwn(OPS, c.operator)) throw new Error(`unknown operator ${JSON.stringify(c.operator)}: validate the rule before compiling it`)
     const value = c.value
-    if (isFactRef(value)) {
-      const ref = slotOf(value.fact)
-      return (v, b) => op(v[b + slot], v[b + ref])
+    if (isFactRef(value)) return `ops.${c.operator}(${at(c.fact)}, ${at(value.fact)})`
+    if (typeof value === 'number' && Number.isFinite(value) && Object.hasOwn(INLINE, c.operator)) {
+      // For a number, json-rules-engine's number check is "not NaN", and NaN compares false anyway.
+      const k = Object.is(value, -0) ? '-0' : String(value) // String() round-trips every finite double
+      const cmp = INLINE[c.operator]!
+      if (c.operator === 'equal') return `(${at(c.fact)} === ${k})`
+      const a = `a${temps++}`
+      return `((${a} = ${at(c.fact)}), typeof ${a} === 'number' ? ${a} ${cmp} ${k} : isNumberLike(${a}) && ${a} ${cmp} ${k})`
     }
-    return (v, b) => op(v[b + slot], value)
+    return `ops.${c.operator}(${at(c.fact)}, ${constant(value)})`
   }
-  return compile(rule.conditions)
+  const body = source(rule.conditions)
+  const locals = temps === 0 ? '' : `let ${Array.from({ length: temps }, (_, i) => `a${i}`).join(', ')}\n`
+  // Generated from a validated rule: the source holds slot numbers and numeric literals only.
+  const make = new Function('isNumberLike', 'ops', 'k', `return function compiledRule(v, b) {\n${locals}return ${body}\n}`) as (...args: unknown[]) => SlottedCondition
+  return make(isNumberLike, OPS, constants)
 }
+
+/** Operators written inline against a number literal. */
+const INLINE: Partial<Record<LeafCondition['operator'], string>> = { greaterThan: '>', greaterThanInclusive: '>=', lessThan: '<', lessThanInclusive: '<=', equal: '===' }
