@@ -1,7 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
-import { compileRule } from './compile-rule.ts'
+import { compileRule, compileRuleOver, type FactValue } from './compile-rule.ts'
 import type { Facts } from './fact-catalogue.ts'
 import { buildReferenceEngine, runReference } from './reference-engine.ts'
 import type { Condition, Rule } from './rule-model.ts'
@@ -50,12 +50,18 @@ test('the compiled evaluator agrees with json-rules-engine on 5,000 random rules
     fc.asyncProperty(fc.record({ top: fc.oneof(tree.map((t) => ({ all: [t] })), tree.map((t) => ({ any: [t] }))), shared: sharedArb }), fc.array(factsArb, { minLength: 1, maxLength: 3 }), async ({ top, shared }, factSets) => {
       const rule = { conditions: top as Condition, shared_conditions: { shared } }
       const compiled = compileRule(rule)
+      // As the live runner compiles it: number facts in unboxed number slots (NaN for null).
+      const names: string[] = [...NUMBER_FACTS, ...STRING_FACTS]
+      const slotted = compileRuleOver(rule, (fact) => ({ slot: names.indexOf(fact), numeric: (NUMBER_FACTS as readonly string[]).includes(fact) }))
       const engine = buildReferenceEngine(rule)
       for (const facts of factSets) {
         cases++
         const reference = (await runReference(engine, facts)).fired
         if (reference) fired++
         assert.equal(compiled(facts), reference, `rule ${JSON.stringify(rule)} facts ${JSON.stringify(facts)}`)
+        const nums = Float64Array.from(names, (n) => (typeof facts[n] === 'number' ? (facts[n] as number) : NaN))
+        const values: FactValue[] = names.map((n) => facts[n])
+        assert.equal(slotted(nums, values, 0), reference, `number slots: rule ${JSON.stringify(rule)} facts ${JSON.stringify(facts)}`)
       }
     }),
     { numRuns: 3_000, seed: 20261121 },

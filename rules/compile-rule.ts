@@ -8,10 +8,20 @@ export type CompiledCondition = (facts: Facts) => boolean
 export type FactValue = number | string | null | undefined
 
 /**
- * A condition compiled over fact slots: it reads fact `i` at `values[base + i]`, so one flat
- * array can hold the facts of many entities (the live runner's per-tick buffer).
+ * A condition compiled over fact slots: it reads a number fact at `nums[base + slot]` (NaN
+ * standing for null: number facts are never NaN) and any other at `values[base + slot]`, so
+ * flat buffers can hold the facts of many entities (the live runner's per-tick buffers, the
+ * numbers unboxed).
  */
-export type SlottedCondition = (values: ArrayLike<FactValue>, base: number) => boolean
+export type SlottedCondition = (nums: Float64Array, values: ArrayLike<FactValue>, base: number) => boolean
+
+/** Where a fact is found: its slot, and whether it is a number slot (`nums`) or not (`values`). */
+export interface FactSlot {
+  readonly slot: number
+  readonly numeric: boolean
+}
+
+const NO_NUMS = new Float64Array(0)
 
 /** json-rules-engine's fact-value check for numeric operators, reproduced exactly. */
 function isNumberLike(v: FactValue): boolean {
@@ -50,12 +60,12 @@ export function compileRule(rule: Pick<Rule, 'conditions' | 'shared_conditions'>
       names.push(fact)
       index.set(fact, i)
     }
-    return i
+    return { slot: i, numeric: false }
   })
-  const values: FactValue[] = new Array<FactValue>(names.length)
+  const values: FactValue[] = []
   return (facts) => {
     for (let i = 0; i < names.length; i++) values[i] = facts[names[i]!]
-    return test(values, 0)
+    return test(NO_NUMS, values, 0)
   }
 }
 
@@ -67,15 +77,20 @@ export function compileRule(rule: Pick<Rule, 'conditions' | 'shared_conditions'>
  * the source; every other value is passed in. compileRule is this over a slot per fact read,
  * so the property test of compileRule against json-rules-engine holds these evaluators too.
  */
-export function compileRuleOver(rule: Pick<Rule, 'conditions' | 'shared_conditions'>, slotOf: (fact: string) => number): SlottedCondition {
+export function compileRuleOver(rule: Pick<Rule, 'conditions' | 'shared_conditions'>, slotOf: (fact: string) => FactSlot): SlottedCondition {
   const shared = rule.shared_conditions ?? {}
   const constants: unknown[] = []
   let temps = 0
   const constant = (v: unknown) => `k[${constants.push(v) - 1}]`
+  const slotFor = (fact: string) => {
+    const s = slotOf(fact)
+    if (!Number.isInteger(s.slot) || s.slot < 0) throw new Error(`no slot for fact ${fact}`)
+    return s
+  }
+  // The fact's value as json-rules-engine would see it (a number slot's NaN is null).
   const at = (fact: string) => {
-    const slot = slotOf(fact)
-    if (!Number.isInteger(slot) || slot < 0) throw new Error(`no slot for fact ${fact}`)
-    return `v[b + ${slot}]`
+    const { slot, numeric } = slotFor(fact)
+    return numeric ? `nullIfNaN(n[b + ${slot}])` : `v[b + ${slot}]`
   }
   const source = (c: Condition): string => {
     if ('all' in c) return c.all.length === 0 ? 'true' : `(${c.all.map(source).join(' && ')})`
@@ -94,6 +109,9 @@ export function compileRuleOver(rule: Pick<Rule, 'conditions' | 'shared_conditio
       // For a number, json-rules-engine's number check is "not NaN", and NaN compares false anyway.
       const k = Object.is(value, -0) ? '-0' : String(value) // String() round-trips every finite double
       const cmp = INLINE[c.operator]!
+      const { slot, numeric } = slotFor(c.fact)
+      // A number slot holds a number or NaN (null), and NaN compares false as null does here.
+      if (numeric) return `(n[b + ${slot}] ${cmp} ${k})`
       if (c.operator === 'equal') return `(${at(c.fact)} === ${k})`
       const a = `a${temps++}`
       return `((${a} = ${at(c.fact)}), typeof ${a} === 'number' ? ${a} ${cmp} ${k} : isNumberLike(${a}) && ${a} ${cmp} ${k})`
@@ -103,8 +121,12 @@ export function compileRuleOver(rule: Pick<Rule, 'conditions' | 'shared_conditio
   const body = source(rule.conditions)
   const locals = temps === 0 ? '' : `let ${Array.from({ length: temps }, (_, i) => `a${i}`).join(', ')}\n`
   // Generated from a validated rule: the source holds slot numbers and numeric literals only.
-  const make = new Function('isNumberLike', 'ops', 'k', `return function compiledRule(v, b) {\n${locals}return ${body}\n}`) as (...args: unknown[]) => SlottedCondition
-  return make(isNumberLike, OPS, constants)
+  const make = new Function('isNumberLike', 'nullIfNaN', 'ops', 'k', `return function compiledRule(n, v, b) {\n${locals}return ${body}\n}`) as (...args: unknown[]) => SlottedCondition
+  return make(isNumberLike, nullIfNaN, OPS, constants)
+}
+
+function nullIfNaN(x: number): number | null {
+  return x !== x ? null : x
 }
 
 /** Operators written inline against a number literal. */

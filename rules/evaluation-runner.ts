@@ -96,7 +96,9 @@ export class EvaluationRunner {
   private readonly engines = new Map<string, Engine>()
   private readonly budgets = new Map<string, { atMs: number; byCampaign: Map<string, number | undefined> }>()
   private readonly days = new Map<string, LocalDay>()
-  // Buffers reused by every tick: the planned facts of a level's entities, and their context.
+  // Buffers reused by every tick: the planned facts of a level's entities (numbers unboxed,
+  // strings apart), and their context.
+  private nums = new Float64Array(0)
   private values: FactValue[] = []
   private hasData = new Uint8Array(0)
   private accounts: string[] = []
@@ -196,6 +198,8 @@ export class EvaluationRunner {
     const n = plan.names.length
     // Grown by push: a large preallocated array (new Array(n)) would get slow dictionary elements.
     while (this.values.length < ids.length * n) this.values.push(null)
+    if (this.nums.length < ids.length * n) this.nums = new Float64Array(ids.length * n)
+    const nums = this.nums
     if (this.hasData.length < ids.length) this.hasData = new Uint8Array(ids.length)
     const values = this.values
     const ctx = this.ctx
@@ -222,7 +226,7 @@ export class EvaluationRunner {
       ctx.yesterday = baselines?.yesterday.get(entity)
       ctx.lastWeek = baselines?.last_week.get(entity)
       if (scores !== undefined) ctx.scores = scores.get(entity)
-      plan.compute(ctx, values, seq * n)
+      plan.compute(ctx, nums, values, seq * n)
     }
     lap('factsMs')
     const labels = this.labels
@@ -233,7 +237,7 @@ export class EvaluationRunner {
       labels.account = this.accounts[seq]!
       labels.campaign = m?.campaign ?? ''
       labels.adset = m?.adset ?? ''
-      ev.evaluateEntity(level, entity, seq, labels, values, seq * n, this.hasData[seq] === 1)
+      ev.evaluateEntity(level, entity, seq, labels, nums, values, seq * n, this.hasData[seq] === 1)
     }
     lap('evaluateMs')
     return { level, ids, meta, budgets, baselines, scores }

@@ -29,8 +29,9 @@ test('the live plan over every catalogued fact computes exactly what computeFact
   const plan = new LiveFactPlan(FACTS.keys())
   assert.deepEqual([...plan.names].sort(), [...FACTS.keys()].sort())
   const ctx = liveFactContext()
-  // Facts of two entities in one flat buffer, as the runner keeps them.
+  // Facts of two entities in flat buffers, as the runner keeps them.
   const out: FactValue[] = []
+  const nums = new Float64Array(2 * plan.names.length)
   fc.assert(
     fc.property(caseArb, (c) => {
       const day = localDayOf(c.nowMs, c.zone)
@@ -47,8 +48,11 @@ test('the live plan over every catalogued fact computes exactly what computeFact
         yesterday: c.baselines?.yesterday, lastWeek: c.baselines?.lastWeek, hasData: c.windows['1h'].some((v) => v !== 0), scores,
       })
       const base = plan.names.length
-      plan.compute(ctx, out, base)
-      plan.names.forEach((name, i) => assert.ok(Object.is(out[base + i], live[name]), `${name}: plan ${out[base + i]}, computeFacts ${live[name]}`))
+      plan.compute(ctx, nums, out, base)
+      plan.names.forEach((name, i) => {
+        const got = plan.numeric[i] ? (Number.isNaN(nums[base + i]) ? null : nums[base + i]) : out[base + i]
+        assert.ok(Object.is(got, live[name]), `${name}: plan ${got}, computeFacts ${live[name]}`)
+      })
     }),
     { numRuns: 500, seed: 4242 },
   )

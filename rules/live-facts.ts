@@ -49,8 +49,10 @@ const BASELINE_LAG = { 1_440: 'yesterday', 10_080: 'lastWeek' } as const
 
 /** The facts some rules read, in slot order, and how to compute them for one entity. */
 export class LiveFactPlan {
-  /** Fact names in slot order: fact `names[i]` is computed into `out[base + i]`. */
+  /** Fact names in slot order: fact `names[i]` is computed into slot `base + i`. */
   readonly names: readonly string[]
+  /** Per slot: a number fact (kept in the number buffer, NaN for null) or not. */
+  readonly numeric: readonly boolean[]
   /** True when a fact reads detector scores or baselines (so the runner must fetch them). */
   readonly readsScores: boolean
   readonly readsBaselines: boolean
@@ -61,6 +63,7 @@ export class LiveFactPlan {
   constructor(facts: Iterable<string>) {
     const plan = planFacts(facts)
     this.names = plan.facts.map((f) => f.name)
+    this.numeric = plan.facts.map((f) => f.type === 'number')
     const detectors = new Set<string>(DETECTOR_FACTS)
     this.computes = plan.facts.map((f) => {
       const detector = f.name.startsWith('anomaly_') ? f.name.slice('anomaly_'.length) : undefined
@@ -83,12 +86,20 @@ export class LiveFactPlan {
     })
   }
 
-  /** Computes the planned facts of the entity in `c` into `out[base …]`. */
-  compute(c: LiveFactContext, out: FactValue[], base: number): void {
+  /**
+   * Computes the planned facts of the entity in `c`: number facts into `nums[base + i]` (NaN
+   * for null; no number fact is ever NaN), the others into `values[base + i]`.
+   */
+  compute(c: LiveFactContext, nums: Float64Array, values: FactValue[], base: number): void {
     const sums = this.sums
     for (let i = 0; i < this.sources.length; i++) sums[i] = this.sources[i]!(c)
     c.sums = sums
     const computes = this.computes
-    for (let i = 0; i < computes.length; i++) out[base + i] = computes[i]!(c)
+    const numeric = this.numeric
+    for (let i = 0; i < computes.length; i++) {
+      const v = computes[i]!(c)
+      if (numeric[i]) nums[base + i] = v === null ? NaN : (v as number)
+      else values[base + i] = v
+    }
   }
 }

@@ -76,6 +76,13 @@ interface EntityRecord {
   lastSeenMs: number
 }
 
+/** A number fact's slot value: the number, or NaN for null. */
+function numberSlot(name: string, v: Facts[string] | undefined): number {
+  if (typeof v === 'number' && !Number.isNaN(v)) return v
+  if (v === null) return NaN
+  throw new Error(`fact ${name} is a number fact; got ${String(v)}`)
+}
+
 const RECORD_IDLE_MS = 3 * 3_600_000 // longer than the runner keeps an idle entity (2 h)
 const RECORD_SWEEP_MS = 60_000
 
@@ -124,7 +131,10 @@ export class RuleEvaluator {
       const compiled = stored.map((s, i): CompiledRule => ({
         stored: s,
         order: enabled.indexOf(s),
-        test: compileRuleOver(s.rule, (fact) => slot.get(fact)!),
+        test: compileRuleOver(s.rule, (fact) => {
+          const i = slot.get(fact)!
+          return { slot: i, numeric: plan.numeric[i]! }
+        }),
         timing: {
           forMs: parseDuration(s.rule.for ?? '0s') ?? 0,
           keepFiringForMs: parseDuration(s.rule.keep_firing_for ?? '0s') ?? 0,
@@ -172,10 +182,11 @@ export class RuleEvaluator {
   }
 
   /**
-   * Runs the due rules of `level` on one entity whose planned facts are `values[base …]`
-   * (plan(level) order), stepping its alert states. `seq` is its position in the pass.
+   * Runs the due rules of `level` on one entity whose planned facts are at `base` of `nums`
+   * and `values` (plan(level) order, as LiveFactPlan.compute writes them), stepping its alert
+   * states. `seq` is its position in the pass.
    */
-  evaluateEntity(level: Level, entity: string, seq: number, labels: EntityLabelsIn, values: ArrayLike<FactValue>, base: number, hasData: boolean): void {
+  evaluateEntity(level: Level, entity: string, seq: number, labels: EntityLabelsIn, nums: Float64Array, values: ArrayLike<FactValue>, base: number, hasData: boolean): void {
     const lr = this.byLevel.get(level)
     if (lr === undefined) return
     const rules = lr.rules
@@ -186,7 +197,7 @@ export class RuleEvaluator {
       const r = rules[i]!
       if (due[r.order] === 0 || rec.inScope[i] === 0) continue
       const before = rec.states[i] ?? INACTIVE
-      const observation = hasData ? (r.test(values, base) ? 'true' : 'false') : 'no-data'
+      const observation = hasData ? (r.test(nums, values, base) ? 'true' : 'false') : 'no-data'
       if (before === INACTIVE && observation !== 'true' && r.timing.noData !== 'alert') continue // nothing to do, nothing to store
       const fingerprint = (rec.fingerprints[i] ??= fingerprintOf(r.stored.rule.id, this.tenant, level, entity, r.stored.rule.labels ?? {}))
       const { state, transition } = stepAlert(before, observation, r.timing, nowMs)
@@ -226,7 +237,8 @@ export class RuleEvaluator {
       seqs.set(input.level, seq + 1)
       inputs.set(`${input.level}\u0000${seq}`, input)
       const values = plan.names.map((n) => input.facts[n])
-      this.evaluateEntity(input.level, input.entity, seq, input.labels, values, 0, input.hasData)
+      const nums = Float64Array.from(plan.names, (n, i) => (plan.numeric[i] ? numberSlot(n, input.facts[n]) : NaN))
+      this.evaluateEntity(input.level, input.entity, seq, input.labels, nums, values, 0, input.hasData)
     }
     const { transitions, changed } = this.end()
     return { transitions: transitions.map((t) => ({ ...t, input: inputs.get(`${t.level}\u0000${t.seq}`)! })), changed }
