@@ -117,17 +117,18 @@ export class Consumer {
     }
   }
 
-  /** One coordination round: heartbeat, renew, list shards, rebalance. */
+  /** One coordination round: renew (first, and every lease in one call), heartbeat, list shards, rebalance. */
   private async round(): Promise<void> {
     const d = this.deps
+    const current = [...this.readers.values()].map((r) => r.reader)
+    const renewed = await d.leases.renewAll(current.map((r) => r.lease))
+    current.forEach((reader, i) => {
+      if (renewed[i] === true) return
+      d.log.warn({ shard: reader.shardId }, 'lease could not be renewed; stopping the shard')
+      reader.loseLease('the lease could not be renewed')
+    })
     const now = d.now()
     const liveWorkers = await d.leases.heartbeat(now)
-    for (const [shardId, { reader }] of this.readers) {
-      if (!(await d.leases.renew(reader.lease))) {
-        d.log.warn({ shard: shardId }, 'lease could not be renewed; stopping the shard')
-        reader.loseLease('the lease could not be renewed')
-      }
-    }
     await d.tenants.refresh(TENANT_REFRESH_MS)
     if (now - this.shardsAtMs >= SHARD_LIST_REFRESH_MS) {
       this.shards = await d.source.listShards()

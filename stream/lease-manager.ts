@@ -35,6 +35,17 @@ export class RedisLeaseManager {
     return (await runScript(this.redis, 'adwRenewLease', [this.keys.lease(this.stream, lease.shardId)], [lease.value, this.ttlMs])) === 1
   }
 
+  /**
+   * Extends every lease in one script call (one wait behind whatever Redis is busy with, not
+   * one per shard); per lease, false means it expired or another worker holds it now.
+   */
+  async renewAll(leases: readonly Lease[]): Promise<boolean[]> {
+    if (leases.length === 0) return []
+    const keys = leases.map((l) => this.keys.lease(this.stream, l.shardId))
+    const res = (await runScript(this.redis, 'adwRenewLeases', keys, [this.ttlMs, ...leases.map((l) => l.value)])) as number[]
+    return leases.map((_, i) => res[i] === 1)
+  }
+
   /** Gives a lease up so another worker can take the shard at once. */
   async release(lease: Lease): Promise<void> {
     await runScript(this.redis, 'adwReleaseLease', [this.keys.lease(this.stream, lease.shardId)], [lease.value])

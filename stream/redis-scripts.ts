@@ -158,6 +158,20 @@ end
 return 0
 `
 
+/** Extends many leases at once: KEYS lease keys; ARGV ttl ms, then each key's value. Returns 1/0 per key. */
+const RENEW_LEASES = `
+local out = {}
+for i, key in ipairs(KEYS) do
+  if redis.call('GET', key) == ARGV[i + 1] then
+    redis.call('PEXPIRE', key, ARGV[1])
+    out[i] = 1
+  else
+    out[i] = 0
+  end
+end
+return out
+`
+
 /** Gives up a held lease: KEYS lease; ARGV value. */
 const RELEASE_LEASE = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
@@ -184,6 +198,7 @@ const SCRIPTS = {
   adwClaimIds: CLAIM_IDS,
   adwAcquireLease: ACQUIRE_LEASE,
   adwRenewLease: RENEW_LEASE,
+  adwRenewLeases: RENEW_LEASES,
   adwReleaseLease: RELEASE_LEASE,
 } as const
 
