@@ -24,15 +24,22 @@ export class RedisAlertStateStore {
     return new Map(Object.entries(raw).map(([fp, json]) => [fp, JSON.parse(json) as AlertState]))
   }
 
-  /** Writes changed states in one round trip; inactive ones are removed. */
+  /**
+   * Writes changed states in one round trip, atomically: one HSET of the open ones and one
+   * HDEL of the inactive ones (not a command per state).
+   */
   async save(tenant: string, changes: ReadonlyMap<string, AlertState>): Promise<void> {
     if (changes.size === 0) return
     const key = this.key(tenant)
-    const multi = this.redis.multi()
+    const set: string[] = []
+    const del: string[] = []
     for (const [fp, s] of changes) {
-      if (s.phase === 'inactive') multi.hdel(key, fp)
-      else multi.hset(key, fp, JSON.stringify(s))
+      if (s.phase === 'inactive') del.push(fp)
+      else set.push(fp, JSON.stringify(s))
     }
+    const multi = this.redis.multi()
+    if (set.length > 0) multi.hset(key, ...set)
+    if (del.length > 0) multi.hdel(key, ...del)
     await multi.exec()
   }
 }

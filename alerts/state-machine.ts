@@ -68,3 +68,21 @@ function resolveObservation(state: AlertState, observation: Observation, policy:
   if (policy === 'keep_last') return state.lastObservation ?? 'false'
   return 'false'
 }
+
+/**
+ * Whether a step's new state must be written to the store for a restart to resume with the
+ * same decisions. Every field a later step reads is saved when it changes: the phase, when the
+ * condition became true and started firing, and the last observation (keep_last). The last-true
+ * time is read by one decision only, whether a firing alert whose condition turned false is
+ * still inside `keep_firing_for`; a pending alert never reads it (false cancels, true sets it
+ * to now, firing sets it to now) and neither does a firing alert without `keep_firing_for` (a
+ * false observation resolves it whatever the time). So its moves are saved only for a firing
+ * alert with `keep_firing_for`; otherwise the stored copy may hold an older last-true time
+ * that no transition depends on. `before` is the state the step started from (whose own
+ * decision fields were saved when they changed, so the stored copy agrees on them).
+ */
+export function mustPersist(before: AlertState, after: AlertState, timing: AlertTiming): boolean {
+  if (after === before) return false
+  if (after.phase !== before.phase || after.activeSinceMs !== before.activeSinceMs || after.firingSinceMs !== before.firingSinceMs || after.lastObservation !== before.lastObservation) return true
+  return after.lastTrueMs !== before.lastTrueMs && after.phase === 'firing' && timing.keepFiringForMs > 0
+}

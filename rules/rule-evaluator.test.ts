@@ -102,7 +102,17 @@ function inputs(tick: ReadonlyArray<{ spend_5m: number | null; cpc_15m: number |
   })
 }
 
-test('the evaluator finds exactly the transitions and state changes of the rule-by-rule evaluator, across restarts and rule changes', () => {
+/** The timing of the rule an identity belongs to in `rules`, if any. */
+function keepFiringOf(rules: readonly StoredRule[], fp: string): number | undefined {
+  for (const { rule } of rules) {
+    for (const e of ENTITIES) {
+      if (e.level === rule.level && fingerprintOf(rule.id, 't', e.level, e.entity, rule.labels ?? {}) === fp) return parseDuration(rule.keep_firing_for ?? '0s') ?? 0
+    }
+  }
+  return undefined
+}
+
+test('the evaluator finds exactly the transitions of the rule-by-rule evaluator, across restarts from what it saved and rule changes', () => {
   fc.assert(
     fc.property(fc.array(tickArb, { minLength: 10, maxLength: 40 }), fc.integer({ min: 1, max: 4 }), fc.integer({ min: 0, max: 40 }), fc.integer({ min: 0, max: 40 }), (ticks, bias, restartAt, changeAt) => {
       let naive = new NaiveEvaluator('t')
@@ -110,18 +120,22 @@ test('the evaluator finds exactly the transitions and state changes of the rule-
       naive.setRules(rules)
       let ev = new RuleEvaluator('t')
       ev.setRules(RULES)
+      // What the store holds: the evaluator's saved changes applied in order.
+      const stored = new Map<string, AlertState>()
       ticks.forEach((tick, t) => {
         const nowMs = 1_000_000 + t * 5_000
         if (t === restartAt) {
-          // A restart: the states saved so far are loaded into new evaluators.
-          ev = new RuleEvaluator('t', new Map(naive.states))
+          // A restart: the new evaluator loads what was saved; the reference keeps its exact states.
+          ev = new RuleEvaluator('t', new Map(stored))
           ev.setRules(rules)
           naive = new NaiveEvaluator('t', naive.states)
           naive.setRules(rules)
         }
         if (t === changeAt) {
-          // A rule change: a rule's labels change (new identities) and rules are reordered.
-          rules = [...RULES.slice(3), { ...RULES[0]!, rule: { ...RULES[0]!.rule, labels: { v: '2' } }, version: 2 }, ...RULES.slice(1, 3)]
+          // A rule change: a rule's labels change (new identities), a rule gains keep_firing_for
+          // (its firing alerts' last-true time starts to matter) and rules are reordered.
+          const gained = { ...RULES[1]!, rule: { ...RULES[1]!.rule, keep_firing_for: '15s' }, version: 2 }
+          rules = [...RULES.slice(3), { ...RULES[0]!, rule: { ...RULES[0]!.rule, labels: { v: '2' } }, version: 2 }, gained, RULES[2]!]
           naive.setRules(rules)
           ev.setRules(rules)
         }
@@ -129,12 +143,45 @@ test('the evaluator finds exactly the transitions and state changes of the rule-
         const want = naive.evaluate(batch, nowMs)
         const got = ev.evaluate(batch, nowMs)
         assert.deepEqual(got.transitions.map((x) => `${x.stored.rule.id} ${x.input.entity} ${x.transition.kind} ${x.fingerprint}`), want.transitions, `tick ${t}`)
-        assert.deepEqual(new Map([...got.changed].sort()), new Map([...want.changed].sort()), `tick ${t}`)
         assert.deepEqual(ev.openFingerprints().sort(), [...naive.states.keys()].sort(), `tick ${t}`)
+        // Every saved state is the identity's current state; every deletion is of a closed one.
+        for (const [fp, s] of got.changed) {
+          if (s.phase === 'inactive') assert.equal(naive.states.has(fp), false, `tick ${t} ${fp}`)
+          else assert.deepEqual(s, naive.states.get(fp), `tick ${t} ${fp}`)
+          if (s.phase === 'inactive') stored.delete(fp)
+          else stored.set(fp, s)
+        }
+        // The store holds the open identities, agreeing with the exact states on every field a
+        // decision reads: the last-true time only for firing alerts with keep_firing_for.
+        assert.deepEqual([...stored.keys()].sort(), [...naive.states.keys()].sort(), `tick ${t}`)
+        for (const [fp, exact] of naive.states) {
+          const s = stored.get(fp)!
+          assert.deepEqual([s.phase, s.activeSinceMs, s.firingSinceMs, s.lastObservation], [exact.phase, exact.activeSinceMs, exact.firingSinceMs, exact.lastObservation], `tick ${t} ${fp}`)
+          if (exact.phase === 'firing' && (keepFiringOf(rules, fp) ?? 0) > 0) assert.equal(s.lastTrueMs, exact.lastTrueMs, `tick ${t} ${fp}`)
+        }
       })
     }),
     { numRuns: 200, seed: 1121 },
   )
+})
+
+test('a steady firing alert is saved when it fires and when it resolves, not on every tick; with keep_firing_for its last-true time is saved as it moves', () => {
+  const entity = (spend: number): EntityInput => ({ level: 'campaign', entity: 'c1', hasData: true, facts: { spend_5m: spend }, labels: { level: 'campaign', platform: 'meta', account: 'a', campaign: 'c1', adset: '', entity: 'c1' } })
+  const plain = new RuleEvaluator('t')
+  plain.setRules([rule('plain', {})])
+  const saves = [9, 9, 9, 9, 0].map((spend, i) => [...plain.evaluate([entity(spend)], i * 1_000).changed.values()].map((s) => s.phase))
+  assert.deepEqual(saves, [['firing'], [], [], [], ['inactive']])
+  const keep = new RuleEvaluator('t')
+  keep.setRules([rule('keep', { keep_firing_for: '30s' })])
+  const lastTrue = [9, 9, 9, 0].map((spend, i) => [...keep.evaluate([entity(spend)], i * 1_000).changed.values()].map((s) => s.lastTrueMs))
+  assert.deepEqual(lastTrue, [[0], [1_000], [2_000], [2_000]]) // the false tick saves lastObservation
+  // A rule that gains keep_firing_for: its firing alert's last-true time (not saved while it did
+  // not matter) is saved by the next pass, even one that changes nothing else (no data).
+  assert.deepEqual([...plain.evaluate([entity(9)], 10_000).changed.values()].map((s) => s.phase), ['firing'])
+  plain.evaluate([entity(9)], 11_000)
+  plain.setRules([rule('plain', { keep_firing_for: '30s' })])
+  assert.deepEqual([...plain.evaluate([{ ...entity(9), hasData: false }], 12_000).changed.values()].map((s) => [s.phase, s.lastTrueMs]), [['firing', 11_000]])
+  assert.deepEqual([...plain.evaluate([{ ...entity(9), hasData: false }], 13_000).changed.values()], [])
 })
 
 test('a pending alert loaded at start fires once its `for` has elapsed, without a second pending', () => {

@@ -1,5 +1,5 @@
 import { fingerprintOf } from '../alerts/alert-event.ts'
-import { INACTIVE, stepAlert, type AlertState, type AlertTiming, type Transition } from '../alerts/state-machine.ts'
+import { INACTIVE, mustPersist, stepAlert, type AlertState, type AlertTiming, type Transition } from '../alerts/state-machine.ts'
 import type { Level } from '../stream/event.ts'
 import { compileRuleOver, type FactValue, type SlottedCondition } from './compile-rule.ts'
 import { parseDuration } from './duration.ts'
@@ -33,7 +33,10 @@ export interface PassTransition extends Omit<RuleTransition, 'input'> {
   readonly seq: number
 }
 
-/** What a pass found: transitions in rule order, then entity order; states to save. */
+/**
+ * What a pass found: transitions in rule order, then entity order; states to save (those whose
+ * change a restart needs, see mustPersist in alerts/state-machine.ts; inactive ones to delete).
+ */
 export interface PassResult {
   readonly transitions: readonly PassTransition[]
   readonly changed: Map<string, AlertState>
@@ -89,7 +92,9 @@ const RECORD_SWEEP_MS = 60_000
 /**
  * Evaluates a tenant's rules over entity facts each tick and steps every alert identity's
  * state machine. Pure apart from the state it holds: facts and the time come in, transitions
- * and changed states go out (the runner persists them).
+ * and the state changes a restart needs go out (the runner persists them): an open alert whose
+ * condition keeps holding moves only its last-true time, saved only where `keep_firing_for`
+ * reads it (mustPersist), so a steady firing alert costs no write per tick.
  *
  * The rules of a level are compiled over one fact plan (the facts they read, in slots), so a
  * tick computes those facts once per entity into a flat array and runs every rule on it. Each
@@ -112,6 +117,10 @@ export class RuleEvaluator {
   private due: Uint8Array = new Uint8Array(0)
   private found: PassTransition[] = []
   private changed = new Map<string, AlertState>()
+  /** Whether rules were set before (a later set may give a firing alert a `keep_firing_for`). */
+  private ruled = false
+  /** Whether the next pass saves every open state (after a rule change). */
+  private resave = false
 
   constructor(readonly tenant: string, initialStates: ReadonlyMap<string, AlertState> = new Map()) {
     for (const [fp, s] of initialStates) this.states.set(fp, s)
@@ -150,6 +159,10 @@ export class RuleEvaluator {
     // Positions and labels may have changed with the rules: entities match their states again.
     this.records.clear()
     this.held = 0
+    // A rule may have gained `keep_firing_for`, whose firing alerts' last-true time the store
+    // holds only from now on (see mustPersist): the next pass saves every open state once.
+    if (this.ruled) this.resave = true
+    this.ruled = true
   }
 
   /** Levels some enabled rule runs at, in the order of their first rule. */
@@ -207,7 +220,7 @@ export class RuleEvaluator {
           this.setState(rec, i, fingerprint, undefined)
         } else {
           this.setState(rec, i, fingerprint, state.phase === 'inactive' ? undefined : state)
-          this.changed.set(fingerprint, state)
+          if (mustPersist(before, state, r.timing)) this.changed.set(fingerprint, state)
         }
       }
       if (transition !== undefined) this.found.push({ stored: r.stored, fingerprint, transition, readFacts: r.readFacts, level, seq })
@@ -219,6 +232,8 @@ export class RuleEvaluator {
     const order = new Map(this.rules.map((r) => [r.stored, r.order]))
     const transitions = this.found.sort((a, b) => order.get(a.stored)! - order.get(b.stored)! || a.seq - b.seq)
     if (this.nowMs - this.sweptAtMs >= RECORD_SWEEP_MS) this.sweep()
+    if (this.resave) for (const [fp, s] of this.states) this.changed.set(fp, s)
+    this.resave = false
     const out = { transitions, changed: this.changed }
     this.found = []
     this.changed = new Map()
