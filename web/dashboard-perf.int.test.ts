@@ -67,10 +67,15 @@ test(`with ${CAMPAIGNS} campaigns streaming the page stays responsive and its me
     if (pageLog.length > 0) console.log(`page log (last 20):\n${pageLog.slice(-20).join('\n')}`)
     await page.screenshot({ path: artifact('perf-last.png') }).catch(() => undefined)
   })
+  // Campaigns are listed once they had an event, and the producer's skewed traffic reaches the
+  // last ones only after minutes: one impression each now, so all 5,000 are there from the
+  // start and the heap is measured on a steady table (not one still growing by new campaigns).
+  const seedAt = Date.now()
+  await stack.put(stack.catalogue.campaigns.map((c, i) => ({ id: `seed-${seedAt.toString(36)}-${i}`, ts: seedAt, tenant: c.tenant, platform: c.platform, account: c.account, campaign: c.id, type: 'impression' as const, impressions: 1 })))
   await page.goto(`${stack.url}/#token=${encodeURIComponent(stack.token)}`)
   await page.locator('[data-testid=connection-state][data-state=live]').waitFor({ timeout: 20_000 })
-  // Campaigns are listed once they had an event: wait for most of them, and for the socket to watch them all.
-  await page.waitForFunction((n) => Number(document.querySelector('[data-testid=campaign-count]')?.getAttribute('data-count')) >= n, CAMPAIGNS * 0.9, { timeout: 180_000, polling: 1000 })
+  // Wait for every campaign, and for the socket to watch them all.
+  await page.waitForFunction((n) => Number(document.querySelector('[data-testid=campaign-count]')?.getAttribute('data-count')) >= n, CAMPAIGNS, { timeout: 180_000, polling: 1000 })
   await page.waitForFunction(() => {
     const d = (document.querySelector('[data-testid=campaign-count]') as HTMLElement).dataset
     return Number(d.live) >= Number(d.count)
@@ -104,10 +109,7 @@ test(`with ${CAMPAIGNS} campaigns streaming the page stays responsive and its me
   )
   await page.screenshot({ path: artifact('perf-5000-campaigns.png') })
   assert.ok(updatesPerSec > 100, `the page was receiving updates (${updatesPerSec}/s)`)
-  // Budget 100 ms (DESIGN.md), measured 90–121 ms on a 2-core machine loaded by other work; the
-  // test fails at 2.5× the budget so a noisy machine does not fail CI, and prints the figure.
-  console.log(`longest main-thread task ${Math.round(longest)} ms (budget ${LONG_TASK_BUDGET_MS} ms)`)
-  assert.ok(longest <= LONG_TASK_BUDGET_MS * 2.5, `longest main-thread task ${Math.round(longest)} ms`)
+  assert.ok(longest <= LONG_TASK_BUDGET_MS, `longest main-thread task ${Math.round(longest)} ms (budget ${LONG_TASK_BUDGET_MS} ms)`)
 
   // 2. JS heap after GC every 5 s for 60 s while updates stream; the trend must be flat.
   const cdp = await page.context().newCDPSession(page)

@@ -83,3 +83,12 @@ export function formatAgo(ms: number, nowMs: number): string {
   if (s < 86_400) return `${Math.floor(s / 3600)} h ago`
   return `${Math.floor(s / 86_400)} d ago`
 }
+
+const axisClock = new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit' })
+const axisDay = new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'short' })
+
+/** Time-axis tick labels (epoch seconds): "14:30" for ranges up to two days, "21 Nov" beyond. */
+export function formatTimeTicks(ticksSec: readonly number[], spanSec: number): string[] {
+  const f = spanSec > 2 * 86_400 ? axisDay : axisClock
+  return ticksSec.map((t) => f.format(t * 1000))
+}

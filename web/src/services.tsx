@@ -29,6 +29,32 @@ export function useStoreVersion(store: { subscribe(l: () => void): () => void; g
   return useSyncExternalStore(store.subscribe, store.getVersion)
 }
 
+/**
+ * A store's version, re-rendering at most once per `everyMs` however often it changes (for
+ * figures that need not follow every frame).
+ */
+export function useThrottledVersion(store: { subscribe(l: () => void): () => void; getVersion(): number }, everyMs: number): number {
+  const [version, setVersion] = useState(store.getVersion)
+  useEffect(() => {
+    let timer: ReturnType<typeof setTimeout> | undefined
+    let lastAt = 0
+    const update = () => {
+      timer = undefined
+      lastAt = Date.now()
+      setVersion(store.getVersion())
+    }
+    const off = store.subscribe(() => {
+      if (timer === undefined) timer = setTimeout(update, Math.max(0, everyMs - (Date.now() - lastAt)))
+    })
+    update()
+    return () => {
+      off()
+      if (timer !== undefined) clearTimeout(timer)
+    }
+  }, [store, everyMs])
+  return version
+}
+
 export function useConnectionState(live: LiveConnection): ConnectionState {
   const [state, setState] = useState(live.state)
   useEffect(() => {

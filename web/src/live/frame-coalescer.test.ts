@@ -44,3 +44,21 @@ test('no frame is requested while idle; each frame after a push delivers only wh
   frames.runFrame()
   assert.equal(batches.length, 2, 'disposed: the pending frame was cancelled')
 })
+
+test('a burst larger than a frame takes is spread over frames, the longest waiting first', () => {
+  const frames = new ManualFrames()
+  const batches: string[][] = []
+  const c = new FrameCoalescer<Msg>(frames, (m) => m.id, (b) => batches.push(b.map((m) => `${m.id}=${m.v}`)), (a, b) => a.atMs >= b.atMs, 4)
+  for (let i = 0; i < 10; i++) c.push({ id: `c${i}`, atMs: i, v: i })
+  c.push({ id: 'c0', atMs: 99, v: 99 }) // replaced: keeps its place in the queue, with the newer value
+  frames.runFrame()
+  assert.deepEqual(batches, [['c0=99', 'c1=1', 'c2=2', 'c3=3']])
+  assert.equal(frames.waiting, 1, 'the rest is due in the next frame')
+  c.push({ id: 'c1', atMs: 100, v: 100 }) // delivered already: queued behind the rest
+  frames.runFrame()
+  frames.runFrame()
+  assert.deepEqual(batches.slice(1), [['c4=4', 'c5=5', 'c6=6', 'c7=7'], ['c8=8', 'c9=9', 'c1=100']])
+  frames.runFrame()
+  assert.equal(frames.waiting, 0)
+  assert.deepEqual(c.stats, { received: 12, delivered: 11, frames: 3 })
+})

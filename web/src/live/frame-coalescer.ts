@@ -11,6 +11,8 @@ export interface CoalescerStats {
  * Collects pushed messages and hands them over at most once per animation frame: keyed
  * messages are coalesced (the one `isNewer` prefers wins, so a busy entity costs one update
  * per frame however often it changes), and nothing is scheduled while nothing is pending.
+ * A frame takes at most `maxPerFrame` of them, the longest waiting first; a burst (the
+ * current windows of 5,000 subscribed campaigns, after a reconnect) is spread over frames.
  */
 export class FrameCoalescer<T> {
   private pending = new Map<string, T>()
@@ -22,6 +24,7 @@ export class FrameCoalescer<T> {
     private readonly keyOf: (message: T) => string,
     private readonly flush: (batch: readonly T[]) => void,
     private readonly isNewer: (candidate: T, current: T) => boolean = () => true,
+    private readonly maxPerFrame = Number.POSITIVE_INFINITY,
   ) {}
 
   /** Queues a message; replaces a pending one of the same key unless that one is newer. */
@@ -54,8 +57,20 @@ export class FrameCoalescer<T> {
   private deliver(): void {
     this.handle = undefined
     if (this.pending.size === 0) return
-    const batch = [...this.pending.values()]
-    this.pending = new Map()
+    let batch: T[]
+    if (this.pending.size <= this.maxPerFrame) {
+      batch = [...this.pending.values()]
+      this.pending = new Map()
+    } else {
+      // Map order is insertion order, and a replaced message keeps its place: oldest first.
+      batch = []
+      for (const [key, message] of this.pending) {
+        if (batch.length >= this.maxPerFrame) break
+        batch.push(message)
+        this.pending.delete(key)
+      }
+      this.handle = this.frames.request(() => this.deliver())
+    }
     this.stats.frames++
     this.stats.delivered += batch.length
     this.flush(batch)

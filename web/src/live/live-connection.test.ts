@@ -161,3 +161,69 @@ test('when the gateway closes the socket (shutdown), the page connects again by 
   assert.equal(live.subscriptionCount, 3)
   live.close()
 })
+
+test('re-declaring visible rows that are watched already sends nothing; dropping a group unsubscribes only what no other group wants', async () => {
+  const { socket, live } = setup()
+  live.open()
+  live.setInterest('all', 3, campaigns(300))
+  await live.settled()
+  const requests = socket.subscribeRequests.length
+  for (let from = 0; from < 200; from += 12) live.setInterest('visible', 2, campaigns(30, from))
+  await live.settled()
+  assert.equal(socket.subscribeRequests.length, requests, 'scrolling within watched rows subscribes nothing')
+  assert.equal(socket.unsubscribed.length, 0)
+  live.setInterest('visible', 2, campaigns(2, 1000))
+  await live.settled()
+  assert.deepEqual(socket.subscribeRequests.at(-1)!.map((e) => e.id), ['c1000', 'c1001'], 'only the new ones')
+  live.setInterest('all', 3, [])
+  await live.settled()
+  assert.equal(socket.unsubscribed.length, 300)
+  assert.equal(live.subscriptionCount, 2, 'the visible rows stay watched')
+  live.setInterest('visible', 2, campaigns(2, 1000))
+  live.setInterest('visible', 2, [...campaigns(2, 1000), ...campaigns(2, 1000)])
+  await live.settled()
+  assert.equal(live.subscriptionCount, 2, 'duplicates count once')
+  live.close()
+})
+
+test('a subscribe request that times out is retried with a full plan, without waiting for an interest change', async () => {
+  const socket = new FakeSocket()
+  const live = new LiveConnection({ token: 't', socket: socket as unknown as DashboardSocket, frames: new ManualFrames(), chunkSize: 100, syncDelayMs: 1, ackTimeoutMs: 5, retryDelayMs: 5 })
+  const answer = socket.timeout
+  let dropped = 0
+  // The first request gets no answer (a loaded gateway): it times out.
+  socket.timeout = () => ({
+    emit: (event: string, req: { entities: EntityRef[] }, cb: (err: Error | null, res: SubscribeAck) => void) => {
+      if (dropped++ === 0) return void setTimeout(() => cb(new Error('operation has timed out'), undefined as never), 5)
+      answer.call(socket).emit(event, req, cb)
+    },
+  })
+  live.open()
+  live.setInterest('all', 3, campaigns(150))
+  await new Promise((r) => setTimeout(r, 60))
+  await live.settled()
+  assert.equal(live.syncFailures, 1)
+  assert.equal(live.subscriptionCount, 150)
+  live.close()
+})
+
+test('a list arriving in pages is watched page by page; the whole list then drops what is gone', async () => {
+  const { socket, live } = setup()
+  live.open()
+  live.addInterest('all', 3, campaigns(100))
+  await live.settled()
+  assert.equal(live.subscriptionCount, 100)
+  live.addInterest('all', 3, campaigns(150, 50)) // 50 known, 100 new
+  await live.settled()
+  assert.equal(live.interestSize('all'), 200)
+  assert.deepEqual(socket.subscribeRequests.at(-1)!.map((e) => e.id).slice(0, 2), ['c100', 'c101'], 'only the new ones are requested')
+  const requests = socket.subscribeRequests.length
+  live.addInterest('all', 3, campaigns(10))
+  await live.settled()
+  assert.equal(socket.subscribeRequests.length, requests, 'nothing new, nothing sent')
+  live.setInterest('all', 3, campaigns(190, 10))
+  await live.settled()
+  assert.deepEqual(socket.unsubscribed.map((e) => e.id), ['c0', 'c1', 'c2', 'c3', 'c4', 'c5', 'c6', 'c7', 'c8', 'c9'])
+  assert.equal(live.subscriptionCount, 190)
+  live.close()
+})

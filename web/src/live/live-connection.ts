@@ -4,7 +4,7 @@ import type {
 } from '../../../gateway/socket-events.ts'
 import { FrameCoalescer } from './frame-coalescer.ts'
 import { animationFrames, type FrameScheduler } from './frame-scheduler.ts'
-import { chunk, entityKey, planSubscriptions } from './subscription-plan.ts'
+import { chunk, entityKey, planSubscriptions, type SubscriptionPlan } from './subscription-plan.ts'
 
 /** The socket as the dashboard types it (event maps from gateway/socket-events.ts). */
 export type DashboardSocket = Socket<ServerToClientEvents, ClientToServerEvents>
@@ -23,9 +23,13 @@ export interface LiveConnectionOptions {
   readonly socket?: DashboardSocket
   /** Entities per subscribe request. */
   readonly chunkSize?: number
+  /** Window updates applied per animation frame at most (the rest wait for the next frames). */
+  readonly maxUpdatesPerFrame?: number
   /** Delay that gathers interest changes into one sync. */
   readonly syncDelayMs?: number
   readonly ackTimeoutMs?: number
+  /** Wait before planning again after a subscribe request timed out or was refused. */
+  readonly retryDelayMs?: number
   /** Wait before connecting again after the gateway closed the socket. */
   readonly serverDisconnectRetryMs?: number
   /** Called when the gateway refuses the credentials (log in again). */
@@ -51,12 +55,21 @@ export class LiveConnection {
   private readonly alertHandlers = new Set<Handler<AlertTransitionPush>>()
   private readonly ruleHandlers = new Set<(c: RuleChangePush) => void>()
   private readonly settingsHandlers = new Set<(c: SettingsChange) => void>()
-  private readonly interests = new Map<string, { priority: number; entities: readonly EntityRef[] }>()
+  private readonly interests = new Map<string, { priority: number; entities: Map<string, EntityRef> }>()
+  /** How many interest groups want each entity (key `level:id`). */
+  private readonly wantedBy = new Map<string, number>()
+  /** Entities that became wanted / unwanted since the last sync (incremental sync while no limit applies). */
+  private readonly added = new Map<string, EntityRef>()
+  private readonly removed = new Map<string, EntityRef>()
+  /** The next sync plans from scratch (after a connect, a refusal or a timeout). */
+  private fullSync = true
   private readonly subscribed = new Map<string, EntityRef>()
   readonly windows: FrameCoalescer<WindowUpdate>
   readonly alerts: FrameCoalescer<AlertTransitionPush>
   /** Entities per socket the gateway accepts; learned from its refusal. */
   budget = Number.POSITIVE_INFINITY
+  /** Subscribe requests that timed out or were refused (each is retried with a full plan). */
+  syncFailures = 0
   private syncTimer: ReturnType<typeof setTimeout> | undefined
   private retryTimer: ReturnType<typeof setTimeout> | undefined
   private readonly serverDisconnectRetryMs: number
@@ -66,14 +79,17 @@ export class LiveConnection {
   private readonly chunkSize: number
   private readonly syncDelayMs: number
   private readonly ackTimeoutMs: number
+  private readonly retryDelayMs: number
 
   constructor(private readonly opts: LiveConnectionOptions) {
     const frames = opts.frames ?? animationFrames
     this.chunkSize = opts.chunkSize ?? 250
     this.syncDelayMs = opts.syncDelayMs ?? 30
     this.ackTimeoutMs = opts.ackTimeoutMs ?? 15_000
+    this.retryDelayMs = opts.retryDelayMs ?? 2_000
     this.serverDisconnectRetryMs = opts.serverDisconnectRetryMs ?? 1_000
-    this.windows = new FrameCoalescer(frames, WINDOW_KEY, (b) => this.windowHandlers.forEach((h) => h(b)), (a, b) => a.atMs >= b.atMs)
+    // At most 400 window updates a frame: a reconnect's 5,000 current windows arrive over ~13 frames.
+    this.windows = new FrameCoalescer(frames, WINDOW_KEY, (b) => this.windowHandlers.forEach((h) => h(b)), (a, b) => a.atMs >= b.atMs, opts.maxUpdatesPerFrame ?? 400)
     this.alerts = new FrameCoalescer(frames, (t) => t.fingerprint, (b) => this.alertHandlers.forEach((h) => h(b)), (a, b) => a.atMs >= b.atMs)
     this.socket =
       opts.socket ??
@@ -87,6 +103,7 @@ export class LiveConnection {
       })
     this.socket.on('connect', () => {
       this.subscribed.clear() // a new server-side socket has no rooms yet
+      this.fullSync = true
       this.setState({ kind: 'live' })
       this.scheduleSync(0)
     })
@@ -164,9 +181,72 @@ export class LiveConnection {
    * gateway's limit cuts the list. An empty list withdraws the interest.
    */
   setInterest(group: string, priority: number, entities: readonly EntityRef[]): void {
-    if (entities.length === 0) this.interests.delete(group)
-    else this.interests.set(group, { priority, entities })
+    const old = this.interests.get(group)
+    const keys = new Map<string, EntityRef>()
+    let changed = false
+    for (const e of entities) {
+      const k = entityKey(e)
+      if (keys.has(k)) continue
+      keys.set(k, e)
+      if (old?.entities.has(k) === true) continue
+      changed = true
+      const n = this.wantedBy.get(k) ?? 0
+      this.wantedBy.set(k, n + 1)
+      if (n === 0) {
+        this.added.set(k, e)
+        this.removed.delete(k)
+      }
+    }
+    if (old !== undefined) {
+      for (const [k, e] of old.entities) {
+        if (keys.has(k)) continue
+        changed = true
+        const n = this.wantedBy.get(k)! - 1
+        if (n > 0) {
+          this.wantedBy.set(k, n)
+          continue
+        }
+        this.wantedBy.delete(k)
+        this.removed.set(k, e)
+        this.added.delete(k)
+      }
+    }
+    if (keys.size === 0) this.interests.delete(group)
+    else this.interests.set(group, { priority, entities: keys })
+    // A scrolled table re-declares its visible rows often: while no limit applies and every one
+    // of them is watched already, nothing is sent (and nothing is planned over 5,000 entities).
+    const limited = Number.isFinite(this.budget)
+    if (this.added.size === 0 && this.removed.size === 0 && !this.fullSync && !(limited && (changed || old?.priority !== priority))) return
     this.scheduleSync(this.syncDelayMs)
+  }
+
+  /**
+   * Adds entities to a group's interest, keeping what it has (a list that arrives in pages:
+   * each page is watched as it comes, in O(page)); `setInterest` with the whole list then
+   * drops what is gone.
+   */
+  addInterest(group: string, priority: number, entities: readonly EntityRef[]): void {
+    let current = this.interests.get(group)
+    if (current === undefined) this.interests.set(group, (current = { priority, entities: new Map() }))
+    let added = false
+    for (const e of entities) {
+      const k = entityKey(e)
+      if (current.entities.has(k)) continue
+      current.entities.set(k, e)
+      const n = this.wantedBy.get(k) ?? 0
+      this.wantedBy.set(k, n + 1)
+      if (n === 0) {
+        this.added.set(k, e)
+        this.removed.delete(k)
+        added = true
+      }
+    }
+    if (added || this.fullSync || (Number.isFinite(this.budget) && current.entities.size > 0)) this.scheduleSync(this.syncDelayMs)
+  }
+
+  /** Entities a group wants now. */
+  interestSize(group: string): number {
+    return this.interests.get(group)?.entities.size ?? 0
   }
 
   /** Closes the socket for good (logout). */
@@ -187,9 +267,30 @@ export class LiveConnection {
     }
   }
 
+  /**
+   * What to send: with no limit learned, the entities that became wanted or unwanted since
+   * the last sync (O(changes)); else, or after a connect or a failed request, the full plan in
+   * priority order within the budget.
+   */
+  private plan(): SubscriptionPlan {
+    if (this.fullSync || Number.isFinite(this.budget)) {
+      this.fullSync = false
+      this.added.clear()
+      this.removed.clear()
+      return planSubscriptions(this.wanted(), this.subscribed, this.budget)
+    }
+    const subscribe: EntityRef[] = []
+    const unsubscribe: EntityRef[] = []
+    for (const [k, e] of this.added) if (!this.subscribed.has(k)) subscribe.push(e)
+    for (const [k, e] of this.removed) if (this.subscribed.has(k)) unsubscribe.push(e)
+    this.added.clear()
+    this.removed.clear()
+    return { subscribe, unsubscribe }
+  }
+
   private wanted(): EntityRef[] {
     const groups = [...this.interests.values()].sort((a, b) => a.priority - b.priority)
-    return groups.flatMap((g) => g.entities)
+    return groups.flatMap((g) => [...g.entities.values()])
   }
 
   private scheduleSync(delayMs: number): void {
@@ -213,7 +314,7 @@ export class LiveConnection {
 
   private async sync(): Promise<void> {
     if (!this.socket.connected) return // done again on connect
-    const plan = planSubscriptions(this.wanted(), this.subscribed, this.budget)
+    const plan = this.plan()
     for (const part of chunk(plan.unsubscribe, 1000)) {
       for (const e of part) this.subscribed.delete(entityKey(e))
       this.socket.emit('unsubscribe', { entities: part }, () => {})
@@ -221,11 +322,14 @@ export class LiveConnection {
     for (const part of chunk(plan.subscribe, this.chunkSize)) {
       const res = await this.subscribe(part)
       if (!this.socket.connected || this.closed) return
-      if (res === undefined) return // timed out: the next connect or interest change retries
-      if (!res.ok) {
+      if (res === undefined || !res.ok) {
+        this.syncFailures++
+        this.fullSync = true
         // Over the gateway's per-socket limit: remember it; lower priorities stay unsubscribed
         // (the overview polls them over REST).
-        if (/LIMIT|TOO_MANY|SUBSCRIPTION/i.test(res.error.code) || /at most|limit/i.test(res.error.message)) this.budget = this.subscribed.size
+        if (res !== undefined && (/LIMIT|TOO_MANY|SUBSCRIPTION/i.test(res.error.code) || /at most|limit/i.test(res.error.message))) this.budget = this.subscribed.size
+        // Timed out (a loaded gateway) or refused otherwise: plan again from scratch shortly.
+        else this.scheduleSync(this.retryDelayMs)
         return
       }
       for (const e of part) this.subscribed.set(entityKey(e), e)

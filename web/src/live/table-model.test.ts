@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import type { CampaignDto, PacingDto, WindowMetrics } from '../../../gateway/api-types.ts'
 import { OverviewStore } from './overview-store.ts'
-import { buildTableItems, withRatios, type TableQuery } from './table-model.ts'
+import { buildTableItems, tableItemsJob, withRatios, type TableQuery } from './table-model.ts'
 
 function m(spendMicros: number, clicks = 0, impressions = 0): WindowMetrics {
   return withRatios({ impressions, clicks, spendMicros, conversions: 0, revenueMicros: 0 })
@@ -77,4 +77,31 @@ test('live updates replace rows (new objects) and are ignored when older than th
   s.applyUpdates([{ level: 'campaign', id: 'c1', atMs: 1500, today: '2026-11-21', windows: { '1m': w, '5m': w, '15m': w, '1h': m(1), today: m(1) }, pacing: null }])
   assert.equal(s.campaign('c1')!.today.spendMicros, 7e6)
   assert.equal(notified, 1, 'a batch with nothing newer does not notify')
+})
+
+test('the sliced ordering job yields every few hundred rows and ends with the same lines; unchanged lines are reused', () => {
+  const s = new OverviewStore()
+  const rows = Array.from({ length: 3000 }, (_, i) => campaign(`c${i}`, `act_${i % 7}`, (i * 7919) % 3001, i % 3 === 0 ? null : `Campaign ${i}`))
+  s.load(rows, [], 1000)
+  const cache = new Map()
+  const job = tableItemsJob(s, Q, new Map(), cache)
+  let steps = 0
+  let result
+  for (;;) {
+    const step = job.next()
+    steps++
+    if (step.done === true) {
+      result = step.value
+      break
+    }
+  }
+  assert.ok(steps > 20, `${steps} slices`)
+  assert.deepEqual(result.map((i) => i.id), buildTableItems(s, Q, new Map()).map((i) => i.id))
+  const again = buildTableItems(s, { ...Q, sort: 'name', descending: false }, new Map(), cache)
+  const line = again.find((i) => i.id === 'c5')
+  assert.equal(line, result.find((i) => i.id === 'c5'), 'the same line object as before')
+  // Names sort naturally (numeric parts as numbers), ids where there is no name.
+  const ofAct1 = again.filter((i) => i.kind === 'campaign' && i.account === 'act_1').map((i) => i.id)
+  assert.deepEqual(ofAct1.slice(0, 3), ['c15', 'c36', 'c57'], 'ids (c…) before names (Campaign …), numerically')
+  assert.deepEqual(ofAct1.filter((id) => Number(id.slice(1)) % 3 !== 0).slice(0, 3), ['c1', 'c8', 'c22'], 'Campaign 8 before Campaign 22')
 })

@@ -1,5 +1,7 @@
 import type { WindowMetrics } from '../../../gateway/api-types.ts'
-import type { AccountRow, CampaignRow, OverviewStore } from './overview-store.ts'
+import type { CampaignRow, OverviewStore } from './overview-store.ts'
+import { sortIndices } from './sliced-sort.ts'
+import { runToEnd, type SlicedJob } from './sliced-task.ts'
 
 /** Columns the overview can be sorted by. */
 export const SORT_COLUMNS = ['name', 'spend', 'pacing', 'ctr', 'cpc', 'cpa', 'roas', 'alerts'] as const
@@ -32,43 +34,118 @@ export type TableItem =
 /** Open alerts per entity, keyed `level:id`. */
 export type OpenAlertCounts = ReadonlyMap<string, number>
 
+/** Campaign lines by id, kept between orderings so an unchanged line is the same object (no garbage per re-order). */
+export type ItemCache = Map<string, TableItem & { readonly kind: 'campaign' }>
+
+interface AccountGroup {
+  readonly id: string
+  readonly rows: CampaignRow[]
+  readonly matches: boolean
+  campaigns: number
+  budgetMicros: number
+  openAlerts: number
+  impressions: number
+  clicks: number
+  spendMicros: number
+  conversions: number
+  revenueMicros: number
+}
+
+/** Rows visited between two yields of the ordering job. */
+const ROWS_PER_YIELD = 256
+const collator = new Intl.Collator(undefined, { numeric: true, sensitivity: 'base' })
+
 /**
  * The table's lines: accounts in order, each followed (unless collapsed) by its matching
  * campaigns in order. Totals per account come from the account's own windows when the
- * gateway sent them, else from the sum of its campaigns. Pure; O(n log n) in campaigns.
+ * gateway sent them, else from the sum of its campaigns. Pure; O(n log n) in campaigns, all
+ * at once (tests, small tables); the overview runs `tableItemsJob` in slices instead.
  */
-export function buildTableItems(store: Pick<OverviewStore, 'campaigns' | 'account'>, query: TableQuery, alerts: OpenAlertCounts): TableItem[] {
+export function buildTableItems(store: Pick<OverviewStore, 'campaigns' | 'account'>, query: TableQuery, alerts: OpenAlertCounts, cache?: ItemCache): TableItem[] {
+  return runToEnd(tableItemsJob(store, query, alerts, cache))
+}
+
+/**
+ * `buildTableItems` as a sliced job: it yields every few hundred rows (one pass to group and
+ * total, one to key, merge sorts of index arrays), so ordering 5,000 campaigns never holds
+ * the main thread for long. The store may change between slices (a row read later may be
+ * newer); Map iteration stays valid while rows are replaced.
+ */
+export function* tableItemsJob(store: Pick<OverviewStore, 'campaigns' | 'account'>, query: TableQuery, alerts: OpenAlertCounts, cache?: ItemCache): SlicedJob<TableItem[]> {
   const needle = query.filter.trim().toLowerCase()
-  const byAccount = new Map<string, CampaignRow[]>()
-  const all = new Map<string, CampaignRow[]>()
+  const groups = new Map<string, AccountGroup>()
+  const countAlerts = alerts.size > 0
+  let visited = 0
   for (const c of store.campaigns()) {
-    let list = all.get(c.account)
-    if (list === undefined) all.set(c.account, (list = []))
-    list.push(c)
+    let g = groups.get(c.account)
+    if (g === undefined) {
+      const matchesAccount = needle === '' || matches(c.account, store.account(c.account)?.name ?? null, needle)
+      g = { id: c.account, rows: [], matches: matchesAccount, campaigns: 0, budgetMicros: 0, openAlerts: countAlerts ? (alerts.get(`account:${c.account}`) ?? 0) : 0, impressions: 0, clicks: 0, spendMicros: 0, conversions: 0, revenueMicros: 0 }
+      groups.set(c.account, g)
+    }
+    g.campaigns++
+    g.budgetMicros += c.pacing?.dailyBudgetMicros ?? 0
+    if (countAlerts) g.openAlerts += alerts.get(`campaign:${c.id}`) ?? 0
+    const t = c.today
+    g.impressions += t.impressions
+    g.clicks += t.clicks
+    g.spendMicros += t.spendMicros
+    g.conversions += t.conversions
+    g.revenueMicros += t.revenueMicros
+    if (g.matches || matches(c.id, c.name, needle)) g.rows.push(c)
+    if (++visited % ROWS_PER_YIELD === 0) yield
   }
   const totals: AccountTotals[] = []
-  for (const [accountId, campaigns] of all) {
-    const account = store.account(accountId)
-    const t = totalsOf(accountId, account, campaigns, alerts)
-    const accountMatches = needle === '' || matches(accountId, account?.name ?? null, needle)
-    const shown = accountMatches ? campaigns : campaigns.filter((c) => matches(c.id, c.name, needle))
-    if (shown.length === 0) continue
-    byAccount.set(accountId, shown)
-    totals.push(t)
+  for (const g of groups.values()) {
+    if (g.rows.length === 0) continue
+    const account = store.account(g.id)
+    totals.push({ id: g.id, name: account?.name ?? null, today: account?.today ?? withRatios(g), campaigns: g.campaigns, budgetMicros: g.budgetMicros, openAlerts: g.openAlerts })
   }
   const dir = query.descending ? -1 : 1
-  totals.sort((a, b) => compareValues(accountKey(a, query.sort), accountKey(b, query.sort), dir) || a.id.localeCompare(b.id))
+  totals.sort((a, b) => compareValues(accountKey(a, query.sort), accountKey(b, query.sort), dir) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
   const items: TableItem[] = []
   for (const t of totals) {
-    const campaigns = byAccount.get(t.id)!
-    items.push({ kind: 'account', id: t.id, totals: t, shown: campaigns.length })
+    const rows = groups.get(t.id)!.rows
+    items.push({ kind: 'account', id: t.id, totals: t, shown: rows.length })
     if (query.collapsed.has(t.id)) continue
-    // Keys computed once per campaign, not once per comparison (this runs every second on 5,000 rows).
-    const keyed = campaigns.map((c) => ({ c, k: campaignKey(c, query.sort, alerts) }))
-    keyed.sort((a, b) => compareValues(a.k, b.k, dir) || (a.c.id < b.c.id ? -1 : a.c.id > b.c.id ? 1 : 0))
-    for (const { c } of keyed) items.push({ kind: 'campaign', id: c.id, account: t.id })
+    const order = yield* orderRows(rows, query.sort, dir, alerts)
+    for (let i = 0; i < order.length; i++) {
+      const c = rows[order[i]!]!
+      let item = cache?.get(c.id)
+      if (item === undefined || item.account !== t.id) {
+        item = { kind: 'campaign', id: c.id, account: t.id }
+        cache?.set(c.id, item)
+      }
+      items.push(item)
+      if (i % ROWS_PER_YIELD === ROWS_PER_YIELD - 1) yield
+    }
   }
   return items
+}
+
+/** The order of an account's rows: keys read once per row, then a sliced stable sort of indices (ties by id). */
+function* orderRows(rows: readonly CampaignRow[], col: SortColumn, dir: number, alerts: OpenAlertCounts): SlicedJob<Int32Array> {
+  const n = rows.length
+  const byId = (a: number, b: number) => (rows[a]!.id < rows[b]!.id ? -1 : 1)
+  if (col === 'name') {
+    const keys = rows.map((c) => c.name ?? c.id)
+    yield
+    return yield* sortIndices(n, (a, b) => collator.compare(keys[a]!, keys[b]!) * dir || byId(a, b))
+  }
+  // Numbers, NaN for null (sorted last in either direction).
+  const keys = new Float64Array(n)
+  for (let i = 0; i < n; i++) {
+    const k = campaignKey(rows[i]!, col, alerts)
+    keys[i] = k === null ? Number.NaN : (k as number)
+    if (i % ROWS_PER_YIELD === ROWS_PER_YIELD - 1) yield
+  }
+  return yield* sortIndices(n, (a, b) => {
+    const ka = keys[a]!
+    const kb = keys[b]!
+    if (ka !== ka) return kb !== kb ? byId(a, b) : 1
+    if (kb !== kb) return -1
+    return ka === kb ? byId(a, b) : (ka - kb) * dir
+  })
 }
 
 /** Nulls last in either direction. */
@@ -76,7 +153,7 @@ function compareValues(a: number | string | null, b: number | string | null, dir
   if (a === b) return 0
   if (a === null) return 1
   if (b === null) return -1
-  if (typeof a === 'string' || typeof b === 'string') return String(a).localeCompare(String(b)) * dir
+  if (typeof a === 'string' || typeof b === 'string') return collator.compare(String(a), String(b)) * dir
   return (a - b) * dir
 }
 
@@ -93,7 +170,7 @@ function campaignKey(c: CampaignRow, col: SortColumn, alerts: OpenAlertCounts): 
     case 'cpc': return c.today.cpcMicros
     case 'cpa': return c.today.cpaMicros
     case 'roas': return c.today.roas
-    case 'alerts': return alerts.get(`campaign:${c.id}`) ?? 0
+    case 'alerts': return alerts.size === 0 ? 0 : (alerts.get(`campaign:${c.id}`) ?? 0)
   }
 }
 
@@ -108,23 +185,6 @@ function accountKey(a: AccountTotals, col: SortColumn): number | string | null {
     case 'roas': return a.today.roas
     case 'alerts': return a.openAlerts
   }
-}
-
-/** An account's totals: its own windows when known, else the sum of its campaigns. */
-export function totalsOf(id: string, account: AccountRow | undefined, campaigns: readonly CampaignRow[], alerts: OpenAlertCounts): AccountTotals {
-  let budgetMicros = 0
-  let openAlerts = alerts.get(`account:${id}`) ?? 0
-  const sum = { impressions: 0, clicks: 0, spendMicros: 0, conversions: 0, revenueMicros: 0 }
-  for (const c of campaigns) {
-    budgetMicros += c.pacing?.dailyBudgetMicros ?? 0
-    openAlerts += alerts.get(`campaign:${c.id}`) ?? 0
-    sum.impressions += c.today.impressions
-    sum.clicks += c.today.clicks
-    sum.spendMicros += c.today.spendMicros
-    sum.conversions += c.today.conversions
-    sum.revenueMicros += c.today.revenueMicros
-  }
-  return { id, name: account?.name ?? null, today: account?.today ?? withRatios(sum), campaigns: campaigns.length, budgetMicros, openAlerts }
 }
 
 /** Sums with their ratios (null when a denominator is 0), as the gateway computes them. */

@@ -1,5 +1,6 @@
 import { useEffect, useMemo, useState, type FormEvent } from 'react'
-import type { AlertDto, MatcherDto } from '../api/proposed-types.ts'
+import type { AlertTransitionDto } from '../../../gateway/api-types.ts'
+import type { MatcherDto } from '../api/proposed-types.ts'
 import { formatAgo, formatDateTime } from '../format.ts'
 import type { AlertItem } from '../live/alert-store.ts'
 import { useNow, useServices, useStoreVersion } from '../services.tsx'
@@ -28,6 +29,8 @@ export function AlertsView() {
 }
 
 const STATE_ORDER: Record<string, number> = { firing: 0, pending: 1, resolved: 2 }
+/** How far back the history tab reads. */
+const HISTORY_MS = 7 * 86_400_000
 
 function LiveAlerts() {
   const { alerts, canEdit } = useServices()
@@ -212,23 +215,25 @@ function SilenceDialog({ alert: a, onClose }: { alert: AlertItem; onClose: () =>
   )
 }
 
+/** Transitions of the last 7 days, newest first (`GET /alerts/history`), a page at a time. */
 function AlertHistory() {
   const { api } = useServices()
-  const [items, setItems] = useState<readonly AlertDto[] | undefined>()
-  const [total, setTotal] = useState(0)
+  const [items, setItems] = useState<readonly AlertTransitionDto[] | undefined>()
+  const [hasMore, setHasMore] = useState(false)
   const [offset, setOffset] = useState(0)
   const [error, setError] = useState<string | undefined>()
+  const [toMs] = useState(() => Date.now())
   const PAGE = 50
   useEffect(() => {
     api
-      .alerts({ state: 'all', limit: PAGE, offset })
+      .alertHistory({ fromMs: toMs - HISTORY_MS, toMs, limit: PAGE, offset })
       .then((p) => {
         setItems(p.items)
-        setTotal(p.total)
+        setHasMore(p.hasMore)
         setError(undefined)
       })
       .catch((err: Error) => setError(err.message))
-  }, [api, offset])
+  }, [api, offset, toMs])
   return (
     <>
       {error !== undefined && (
@@ -239,25 +244,34 @@ function AlertHistory() {
       <table className="grid" aria-label="Alert history">
         <thead>
           <tr>
-            <th scope="col">State</th>
+            <th scope="col">When</th>
+            <th scope="col">Became</th>
             <th scope="col">Severity</th>
             <th scope="col">Rule or detector</th>
             <th scope="col">Entity</th>
-            <th scope="col">Started</th>
-            <th scope="col">Ended</th>
             <th scope="col">Explanation</th>
           </tr>
         </thead>
         <tbody>
-          {(items ?? []).map((a) => (
-            <tr key={a.fingerprint + a.startsAt}>
-              <td><span className={`pill state-${a.state}`}>{a.state}</span></td>
-              <td><span className={`pill sev-${a.severity}`}>{a.severity}</span></td>
-              <td>{a.sourceId}</td>
-              <td>{a.level} {a.entity}</td>
-              <td>{formatDateTime(a.startsAt)}</td>
-              <td>{formatDateTime(a.endsAt)}</td>
-              <td className="explanation">{a.explanation}</td>
+          {items !== undefined && items.length === 0 && (
+            <tr>
+              <td colSpan={6} className="muted">
+                No alert transitions in the last 7 days.
+              </td>
+            </tr>
+          )}
+          {(items ?? []).map((t) => (
+            <tr key={t.id} data-fingerprint={t.fingerprint}>
+              <td title={t.at}>{formatDateTime(t.at)}</td>
+              <td><span className={`pill state-${t.kind}`}>{t.kind}</span></td>
+              <td><span className={`pill sev-${t.severity}`}>{t.severity}</span></td>
+              <td>
+                {t.sourceId} <span className="muted small">v{t.sourceVersion}</span>
+              </td>
+              <td>
+                {t.level} <span className="entity">{t.entity}</span>
+              </td>
+              <td className="explanation">{t.explanation}</td>
             </tr>
           ))}
         </tbody>
@@ -266,10 +280,8 @@ function AlertHistory() {
         <button type="button" disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - PAGE))}>
           Newer
         </button>
-        <span className="muted small">
-          {total === 0 ? 'none' : `${offset + 1}–${Math.min(total, offset + PAGE)} of ${total}`}
-        </span>
-        <button type="button" disabled={offset + PAGE >= total} onClick={() => setOffset(offset + PAGE)}>
+        <span className="muted small">{items === undefined || items.length === 0 ? 'none' : `${offset + 1}–${offset + items.length}`}</span>
+        <button type="button" disabled={!hasMore} onClick={() => setOffset(offset + PAGE)}>
           Older
         </button>
       </div>

@@ -6,7 +6,7 @@ import { bandsPlugin, type BandSource, type ScoreBand, type TimeBand } from '../
 import { UPlotChart, type ChartSource } from '../charts/uplot-chart.tsx'
 import type { AlertStore } from '../live/alert-store.ts'
 import { MinuteSeries } from '../live/minute-series.ts'
-import { formatDollarsAxis } from '../format.ts'
+import { formatDollarsAxis, formatTimeTicks } from '../format.ts'
 import { useServices } from '../services.tsx'
 
 const RANGES = [
@@ -147,8 +147,8 @@ export function EntityCharts({ entity }: { entity: EntityRef }) {
       }
       try {
         const s = await api.scoreSeries(entity.level, entity.id, now - r.ms, now, controller.signal)
-        scores.current = { timesSec: s.timesSec, scores: s.maxScore }
-        source.changed()
+        scores.current = s === undefined ? undefined : { timesSec: s.timesSec, scores: s.maxScore }
+        if (s !== undefined) source.changed()
       } catch {
         scores.current = undefined // detectors not available: no score band
       }
@@ -173,7 +173,8 @@ export function EntityCharts({ entity }: { entity: EntityRef }) {
       legend: { show: true, live: true },
       cursor: { sync: { key: `entity-${entity.level}-${entity.id}` }, drag: { x: false, y: false } },
       scales: { x: { time: true, range: (_u: uPlot, min: number, max: number) => xRange(min, max, range) } },
-      axes: [{}, { size: 56, values: (_u: uPlot, vals: number[]) => vals.map(unit) }],
+      // Short tick labels, at least 64 px apart: the chart column is 430 px wide.
+      axes: [{ space: 64, values: (u: uPlot, vals: number[]) => formatTimeTicks(vals, (u.scales.x?.max ?? 0) - (u.scales.x?.min ?? 0)) }, { size: 56, values: (_u: uPlot, vals: number[]) => vals.map(unit) }],
       series: [{}, { label: title, stroke: color, fill: `${color}22`, width: 1.5, points: { show: false }, value: (_u: uPlot, v: number | null) => (v === null ? '—' : unit(v)) }],
       plugins: [bandsPlugin(bands)],
     })

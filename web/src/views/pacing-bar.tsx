@@ -1,3 +1,4 @@
+import type { CSSProperties } from 'react'
 import type { PacingDto } from '../../../gateway/api-types.ts'
 import { formatClock, formatMicros, formatPacing } from '../format.ts'
 
@@ -24,10 +25,8 @@ export function PacingBar({ pacing, timeZone }: { pacing: PacingDto | null; time
   const label = `Pacing ${pct}: ${formatMicros(pacing.spendTodayMicros)} of ${formatMicros(pacing.dailyBudgetMicros)} spent${spent ? ', budget spent' : out !== undefined ? `, budget runs out at ${out}` : ''}`
   return (
     <span className={`pacing pacing-${tone}`} title={label} aria-label={label} role="img">
-      <span className="pacing-track">
-        <span className="pacing-fill" style={{ width: `${(spentShare * 100).toFixed(1)}%` }} />
-        <span className="pacing-tick" style={{ left: `${(Math.min(1, pacing.dayElapsedShare) * 100).toFixed(1)}%` }} />
-      </span>
+      {/* One box: fill and tick are background layers sized by two custom properties (a table row lays out fewer boxes). */}
+      <span className="pacing-track" style={{ '--fill': `${(spentShare * 100).toFixed(1)}%`, '--tick': `${(Math.min(1, pacing.dayElapsedShare) * 100).toFixed(1)}%` } as CSSProperties} />
       <span className="pacing-text">
         {pct}
         {spent ? <span className="pacing-out"> · spent</span> : out !== undefined && <span className="pacing-out"> · out {out}</span>}

@@ -8,7 +8,7 @@ import { RuleEditor, type RuleEditorHandle } from '../editor/codemirror-rule-edi
 import { backtestSeries } from '../editor/backtest-series.ts'
 import { diffLines } from '../editor/line-diff.ts'
 import { checkRuleText, placeProblems, type RuleDiagnostic } from '../editor/rule-diagnostics.ts'
-import { formatDateTime, formatDollarsAxis, formatMicros } from '../format.ts'
+import { formatDateTime, formatDollarsAxis, formatMicros, formatTimeTicks } from '../format.ts'
 import { useServices } from '../services.tsx'
 
 const NEW_RULE = `{
@@ -293,7 +293,7 @@ function BacktestResult({ result }: { result: BacktestResultDto }) {
     return {
       title: 'When the draft would have fired, and the spend in those intervals',
       scales: { x: { time: true }, firing: { range: (_u: uPlot, _min: number, max: number) => [0, Math.max(1, max)] } },
-      axes: [{}, { label: 'spend', size: 60, values: (_u: uPlot, v: number[]) => v.map(formatDollarsAxis) }, { side: 1, scale: 'firing', label: 'firing', grid: { show: false } }],
+      axes: [{ space: 64, values: (u: uPlot, vals: number[]) => formatTimeTicks(vals, (u.scales.x?.max ?? 0) - (u.scales.x?.min ?? 0)) }, { label: 'spend', size: 60, values: (_u: uPlot, v: number[]) => v.map(formatDollarsAxis) }, { side: 1, scale: 'firing', label: 'firing', grid: { show: false } }],
       series: [
         {},
         { label: 'Spend while firing', stroke: '#2563eb', fill: '#2563eb22', points: { show: false } },
