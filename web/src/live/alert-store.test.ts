@@ -39,7 +39,7 @@ test('open alerts are counted per entity; resolved ones are not', () => {
 
 test('alerts loaded from the API keep their acknowledgement and silence', () => {
   const s = new AlertStore()
-  s.load([{ fingerprint: 'x', source: 'rule', sourceId: 'r', level: 'campaign', entity: 'c9', account: 'act', campaign: 'c9', severity: 'critical', state: 'firing', explanation: 'e', labels: { team: 'growth' }, startsAt: '2026-11-21T10:00:00Z', endsAt: null, updatedAt: '2026-11-21T10:01:00Z', acknowledgedBy: 'user:bo', acknowledgedAt: '2026-11-21T10:02:00Z', silencedBy: ['s1'] }])
+  s.load([{ fingerprint: 'x', source: 'rule', sourceId: 'r', level: 'campaign', entity: 'c9', account: 'act', campaign: 'c9', severity: 'critical', state: 'firing', explanation: 'e', labels: { team: 'growth' }, annotations: {}, values: {}, startsAt: '2026-11-21T10:00:00Z', endsAt: null, updatedAt: '2026-11-21T10:01:00Z', acknowledgedBy: 'user:bo', acknowledgedAt: '2026-11-21T10:02:00Z', silencedBy: ['s1'] }])
   const a = s.get('x')!
   assert.equal(a.acknowledgedBy, 'user:bo')
   assert.equal(a.silenced, true)
