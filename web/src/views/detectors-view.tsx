@@ -10,8 +10,8 @@ const REFRESH_MS = 10_000
 export function DetectorsView() {
   const { api, canEdit } = useServices()
   const [level, setLevel] = useState<Level>('campaign')
-  const [detectors, setDetectors] = useState<readonly DetectorDto[]>([])
-  const [scores, setScores] = useState<readonly DetectorScoreDto[]>([])
+  const [detectors, setDetectors] = useState<readonly DetectorDto[] | undefined>()
+  const [scores, setScores] = useState<readonly DetectorScoreDto[] | undefined>()
   const [error, setError] = useState<string | undefined>()
   const [retraining, setRetraining] = useState<ReadonlySet<string>>(new Set())
 
@@ -48,8 +48,8 @@ export function DetectorsView() {
     }
   }
 
-  const names = useMemo(() => [...new Set(scores.flatMap((s) => Object.keys(s.scores)))].sort(), [scores])
-  const sorted = useMemo(() => [...scores].sort((a, b) => maxScore(b) - maxScore(a)), [scores])
+  const names = useMemo(() => [...new Set((scores ?? []).flatMap((s) => Object.keys(s.scores)))].sort(), [scores])
+  const sorted = useMemo(() => [...(scores ?? [])].sort((a, b) => maxScore(b) - maxScore(a)), [scores])
   return (
     <div className="detectors">
       <section className="panel" aria-labelledby="detectors-title">
@@ -74,7 +74,14 @@ export function DetectorsView() {
             </tr>
           </thead>
           <tbody>
-            {detectors.map((d) => (
+            {detectors !== undefined && detectors.length === 0 && (
+              <tr>
+                <td colSpan={7} className="muted">
+                  This gateway lists no detectors (the detectors process is not configured for it).
+                </td>
+              </tr>
+            )}
+            {(detectors ?? []).map((d) => (
               <tr key={`${d.name}-${d.level}`}>
                 <td><strong>{d.name}</strong></td>
                 <td>{d.level}</td>
@@ -114,6 +121,13 @@ export function DetectorsView() {
             </tr>
           </thead>
           <tbody>
+            {scores !== undefined && scores.length === 0 && (
+              <tr>
+                <td colSpan={names.length + 2} className="muted">
+                  No {level} scores yet: the detectors score each active entity once a minute.
+                </td>
+              </tr>
+            )}
             {sorted.map((s) => (
               <tr key={s.entity}>
                 <td>{s.entity}</td>
