@@ -1,16 +1,17 @@
 import type { Redis } from 'ioredis'
 import { LEVELS, type Level } from './event.ts'
+import { decodeFeedTuples, type FeedTuples } from './feed-tuples.ts'
 import type { LiveWindowState } from './live-windows.ts'
 import { METRIC_FIELDS, RedisKeys } from './redis-keys.ts'
 
 /** Maps an entity to its account's local day (YYYY-MM-DD) at an instant. */
 export type LocalDayOf = (tenant: string, account: string, epochMs: number) => string
 
-/** One decoded entry of a tenant's change feed. */
+/** One decoded entry of a tenant's change feed: its minute and day deltas, in columns. */
 interface ChangeEntry {
   readonly id: string
-  readonly minutes: ReadonlyArray<[number, string, number, number, number, number, number, number]>
-  readonly days: ReadonlyArray<[number, string, string, number, number, number, number, number]>
+  readonly minutes: FeedTuples
+  readonly days: FeedTuples
 }
 
 const LOAD_CHUNK = 500
@@ -33,6 +34,8 @@ export class RedisChangeFeed {
   private readonly latestSnapshot = new Map<string, string>()
   private readonly accountOf = new Map<string, string>()
   private readonly trimCheckedAtMs = new Map<string, number>()
+  /** One delta's sums, reused (LiveWindowState adds them into its own storage, never keeps the array). */
+  private readonly sums: number[] = [0, 0, 0, 0, 0]
 
   constructor(
     private readonly redis: Redis,
@@ -90,27 +93,34 @@ export class RedisChangeFeed {
     const unknown = new Map<string, { level: Level; entity: string }>()
     for (const e of entries) {
       for (const list of [e.minutes, e.days]) {
-        for (const [l, entity] of list) {
-          const level = LEVELS[l]!
+        for (let t = 0; t < list.count; t++) {
+          const level = LEVELS[list.levels[t]!]!
+          const entity = list.entities[t]!
           if (!this.state.has(tenant, level, entity)) unknown.set(entityKey(tenant, level, entity), { level, entity })
         }
       }
     }
     if (unknown.size > 0) await this.load(tenant, [...unknown.values()], nowMs)
     const latest = this.latestSnapshot.get(tenant)
+    const sums = this.sums
     for (const e of entries) {
       // Most entries come after every snapshot: no entity of theirs needs the per-entity check.
       const check = latest !== undefined && compareIds(e.id, latest) <= 0
-      // Indexed access, not rest destructuring (which iterates): this runs for every entity each poll.
-      for (const t of e.minutes) {
-        const level = LEVELS[t[0]]!
-        if (check && this.isCovered(tenant, level, t[1], e.id)) continue
-        this.state.applyMinute(tenant, level, t[1], t[2], t.slice(3) as number[], nowMs)
+      const m = e.minutes
+      for (let t = 0; t < m.count; t++) {
+        const level = LEVELS[m.levels[t]!]!
+        const entity = m.entities[t]!
+        if (check && this.isCovered(tenant, level, entity, e.id)) continue
+        for (let k = 0; k < 5; k++) sums[k] = m.sums[t * 5 + k]!
+        this.state.applyMinute(tenant, level, entity, m.keys[t] as number, sums, nowMs)
       }
-      for (const t of e.days) {
-        const level = LEVELS[t[0]]!
-        if (check && this.isCovered(tenant, level, t[1], e.id)) continue
-        this.state.applyDay(tenant, level, t[1], t[2], t.slice(3) as number[], nowMs)
+      const d = e.days
+      for (let t = 0; t < d.count; t++) {
+        const level = LEVELS[d.levels[t]!]!
+        const entity = d.entities[t]!
+        if (check && this.isCovered(tenant, level, entity, e.id)) continue
+        for (let k = 0; k < 5; k++) sums[k] = d.sums[t * 5 + k]!
+        this.state.applyDay(tenant, level, entity, d.keys[t] as string, sums, nowMs)
       }
     }
     this.lastId.set(tenant, entries[entries.length - 1]!.id)
@@ -176,14 +186,16 @@ export class RedisChangeFeed {
 }
 
 function decodeEntry(id: string, fields: string[]): ChangeEntry {
-  let minutes: ChangeEntry['minutes'] = []
-  let days: ChangeEntry['days'] = []
+  let minutes = NO_TUPLES
+  let days = NO_TUPLES
   for (let i = 0; i < fields.length; i += 2) {
-    if (fields[i] === 'm') minutes = JSON.parse(fields[i + 1]!)
-    else if (fields[i] === 'd') days = JSON.parse(fields[i + 1]!)
+    if (fields[i] === 'm') minutes = decodeFeedTuples(fields[i + 1]!)
+    else if (fields[i] === 'd') days = decodeFeedTuples(fields[i + 1]!)
   }
   return { id, minutes, days }
 }
+
+const NO_TUPLES = decodeFeedTuples('[]')
 
 /** Minute buckets of an hour hash (`<minute>:<metric>` fields) as minute → sums. */
 function bucketsOf(hash: Record<string, string> | null): Map<number, number[]> {
