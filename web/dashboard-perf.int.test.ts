@@ -101,11 +101,13 @@ test(`with ${CAMPAIGNS} campaigns streaming the page stays responsive and its me
   }
   const afterMeasure = await dataset()
   const longTasks = await page.evaluate(() => (window as unknown as { __longTasks: number[] }).__longTasks)
+  // The Long Tasks API reports tasks of 50 ms or more only: none means every task was shorter.
   const longest = Math.max(0, ...longTasks)
+  const longestText = longTasks.length === 0 ? 'every task < 50 ms' : `longest ${Math.round(longest)} ms`
   const updatesPerSec = ((afterMeasure.updates - before.updates) * 1000) / MEASURE_MS
   console.log(
     `${afterMeasure.count} campaigns, ${afterMeasure.live} entities live; ${Math.round(updatesPerSec)} window updates/s applied; ` +
-      `tasks over 50 ms: ${longTasks.length} [${longTasks.map((d) => Math.round(d)).join(', ')}]; longest ${Math.round(longest)} ms (budget ${LONG_TASK_BUDGET_MS} ms)`,
+      `tasks over 50 ms: ${longTasks.length} [${longTasks.map((d) => Math.round(d)).join(', ')}]; ${longestText} (budget ${LONG_TASK_BUDGET_MS} ms)`,
   )
   await page.screenshot({ path: artifact('perf-5000-campaigns.png') })
   assert.ok(updatesPerSec > 100, `the page was receiving updates (${updatesPerSec}/s)`)

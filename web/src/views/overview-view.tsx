@@ -13,6 +13,8 @@ import { PacingBar } from './pacing-bar.tsx'
 const ROW_PX = 34
 /** The order of lines is recomputed at most this often while data streams (rows keep their values live). */
 const REORDER_EVERY_MS = 1_000
+/** While the reader scrolls (and this long after), lines keep their order: rows do not jump under the eye, and scrolling frames do not also re-order. */
+const HOLD_ORDER_AFTER_SCROLL_MS = 1_500
 /** The campaign and update counts in the toolbar are refreshed this often. */
 const COUNTS_EVERY_MS = 500
 /** Campaigns the socket does not watch (over the gateway's limit) are refreshed this often. */
@@ -77,7 +79,8 @@ export function OverviewView() {
     }
   }, [api, live, overview])
 
-  const ordered = useTableOrder(overview, alerts, query)
+  const lastScrollAt = useRef(0)
+  const ordered = useTableOrder(overview, alerts, query, lastScrollAt)
   const items = ordered?.items
   useEffect(() => {
     if (selected === undefined && items !== undefined) {
@@ -118,7 +121,7 @@ export function OverviewView() {
             Could not load campaigns: {loadError}
           </p>
         )}
-        <CampaignTable items={items ?? NO_ITEMS} order={ordered?.order} query={query} onSort={sortBy} onToggle={toggle} selected={selected} onSelect={setSelected} loaded={loaded && items !== undefined} />
+        <CampaignTable items={items ?? NO_ITEMS} order={ordered?.order} lastScrollAt={lastScrollAt} query={query} onSort={sortBy} onToggle={toggle} selected={selected} onSelect={setSelected} loaded={loaded && items !== undefined} />
       </section>
       <section className="panel chart-panel" aria-label="Charts">
         {selected === undefined ? <p className="muted">Select an account or campaign to see its charts.</p> : <MemoCharts entity={selected} />}
@@ -140,7 +143,7 @@ interface Ordered {
  * runs at once when the query changes, and while data streams at most once a second (values
  * in the rows stay live in between). Undefined until the first ordering is done.
  */
-function useTableOrder(overview: OverviewStore, alerts: AlertStore, query: TableQuery): Ordered | undefined {
+function useTableOrder(overview: OverviewStore, alerts: AlertStore, query: TableQuery, lastScrollAt: { readonly current: number }): Ordered | undefined {
   const [items, setItems] = useState<Ordered | undefined>()
   const cache = useRef<ItemCache>(new Map())
   useEffect(() => {
@@ -151,6 +154,11 @@ function useTableOrder(overview: OverviewStore, alerts: AlertStore, query: Table
     let disposed = false
     const start = () => {
       timer = undefined
+      const held = HOLD_ORDER_AFTER_SCROLL_MS - (Date.now() - lastScrollAt.current)
+      if (held > 0 && lastAt > 0) {
+        timer = setTimeout(start, held)
+        return
+      }
       dirty = false
       lastAt = Date.now()
       run = runSliced(tableItemsJob(overview, query, alerts.openCountByEntity(), cache.current), (next) => {
@@ -175,7 +183,7 @@ function useTableOrder(overview: OverviewStore, alerts: AlertStore, query: Table
       run?.cancel()
       if (timer !== undefined) clearTimeout(timer)
     }
-  }, [overview, alerts, query])
+  }, [overview, alerts, query, lastScrollAt])
   return items
 }
 
@@ -197,6 +205,8 @@ const MemoCharts = memo(EntityCharts)
 interface CampaignTableProps {
   readonly items: readonly TableItem[]
   readonly order: string | undefined
+  /** When the reader last scrolled the rows (epoch ms; the re-ordering holds meanwhile). */
+  readonly lastScrollAt: { current: number }
   readonly query: TableQuery
   readonly onSort: (col: SortColumn) => void
   readonly onToggle: (account: string) => void
@@ -205,7 +215,7 @@ interface CampaignTableProps {
   readonly loaded: boolean
 }
 
-function CampaignTable({ items, order, query, onSort, onToggle, selected, onSelect, loaded }: CampaignTableProps) {
+function CampaignTable({ items, order, lastScrollAt, query, onSort, onToggle, selected, onSelect, loaded }: CampaignTableProps) {
   const { overview, alerts, live } = useServices()
   useStoreVersion(alerts)
   // Re-rendered by a store change only when a row on screen changed (not for the 5,000 others).
@@ -222,7 +232,7 @@ function CampaignTable({ items, order, query, onSort, onToggle, selected, onSele
   )
   const scroller = useRef<HTMLDivElement>(null)
   // No flushSync on scroll: rows render in React's next task, not inside the scroll event.
-  const virtualizer = useVirtualizer({ count: items.length, getScrollElement: () => scroller.current, estimateSize: () => ROW_PX, overscan: 5, useFlushSync: false })
+  const virtualizer = useVirtualizer({ count: items.length, getScrollElement: () => scroller.current, estimateSize: () => ROW_PX, overscan: 3, useFlushSync: false })
   const virtualRows = virtualizer.getVirtualItems()
 
   // The rows on screen are watched live first (then every other campaign, within the gateway's limit).
@@ -254,7 +264,7 @@ function CampaignTable({ items, order, query, onSort, onToggle, selected, onSele
           ))}
         </div>
       </div>
-      <div className="tbody" role="rowgroup" ref={scroller} data-testid="campaign-rows">
+      <div className="tbody" role="rowgroup" ref={scroller} data-testid="campaign-rows" onScroll={() => (lastScrollAt.current = Date.now())}>
         {!loaded && <p className="muted pad">Loading campaigns…</p>}
         {loaded && items.length === 0 && <p className="muted pad">No campaigns{query.filter !== '' ? ' match the filter' : ' with events in the last 7 days'}.</p>}
         {/* Its own layout root (contain: strict, explicit height): rows entering or leaving on scroll re-lay out only this box. */}
