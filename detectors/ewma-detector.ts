@@ -19,12 +19,14 @@ export class EwmaDetector implements EntityDetector {
 
   assess(ctx: MinuteContext): number {
     const { residuals, state, models, at } = ctx
+    const ewma = state.values
+    const e = state.ewmaAt
     let z = 0
     for (let f = 0; f < FEATURE_COUNT; f++) {
       if (f === CVR) continue
       const r = residuals[at + f] as number
-      if (!Number.isNaN(r)) state.ewma[f] = (1 - EWMA_LAMBDA) * (state.ewma[f] as number) + EWMA_LAMBDA * clamp(r, -EWMA_CLIP, EWMA_CLIP)
-      const d = Math.abs(((state.ewma[f] as number) - models.baseline.ewmaCenter(f)) / models.baseline.ewmaScale(f))
+      if (!Number.isNaN(r)) ewma[e + f] = (1 - EWMA_LAMBDA) * (ewma[e + f] as number) + EWMA_LAMBDA * clamp(r, -EWMA_CLIP, EWMA_CLIP)
+      const d = Math.abs(((ewma[e + f] as number) - models.baseline.ewmaCenter(f)) / models.baseline.ewmaScale(f))
       if (d > z) z = d
     }
     return z
@@ -32,11 +34,12 @@ export class EwmaDetector implements EntityDetector {
 
   explain(ctx: MinuteContext): Explanation {
     const { state, models } = ctx
+    const ewma = state.ewma
     let f = 0
     let best = -1
-    for (let k = 0; k < state.ewma.length; k++) {
+    for (let k = 0; k < ewma.length; k++) {
       if (k === CVR) continue
-      const d = Math.abs(((state.ewma[k] as number) - models.baseline.ewmaCenter(k)) / models.baseline.ewmaScale(k))
+      const d = Math.abs(((ewma[k] as number) - models.baseline.ewmaCenter(k)) / models.baseline.ewmaScale(k))
       if (d > best) {
         best = d
         f = k
@@ -44,7 +47,7 @@ export class EwmaDetector implements EntityDetector {
     }
     const expected = models.baseline.expected(f, ctx.minuteMs)
     const actual = actualOf(ctx, f)
-    const direction = (state.ewma[f] as number) > models.baseline.ewmaCenter(f) ? 'up' : 'down'
+    const direction = (ewma[f] as number) > models.baseline.ewmaCenter(f) ? 'up' : 'down'
     const text = `${FEATURES[f]} drifting ${direction}: ${formatFeature(f, actual)} vs ${formatFeature(f, expected)} usual; its recent average is ${best.toFixed(1)}× its usual spread`
     return { feature: FEATURES[f] as string, expected, actual, text }
   }

@@ -49,43 +49,60 @@ export function hourOfDay(ms: number): number {
   return Math.floor(ms / HOUR_MS) % 24
 }
 
+/** Numbers a MinuteWindow keeps: its ring of RATIO_WINDOW_MIN minutes, then the sums over it. */
+export const WINDOW_WORDS = (RATIO_WINDOW_MIN + 1) * MINUTE_STRIDE
+
 /**
  * The trailing minutes an entity's ratio features need: a ring of RATIO_WINDOW_MIN minutes
- * with running sums. Push every minute in order, zeros included.
+ * with running sums. Push every minute in order, zeros included. Its numbers live in
+ * `values` from `at` (WINDOW_WORDS of them): an array of its own, or a slice of a larger one
+ * given to the constructor (an entity state's, so that one entity's numbers sit together).
  */
 export class MinuteWindow {
-  private readonly ring = new Float64Array(RATIO_WINDOW_MIN * MINUTE_STRIDE)
+  readonly values: Float64Array
+  readonly at: number
+  /** Index in `values` of the sums over the window: impressions, clicks, spend, conversions. */
+  readonly sumsAt: number
   private next = 0
-  /** Sums over the window: impressions, clicks, spend, conversions. */
-  readonly sums = new Float64Array(MINUTE_STRIDE)
+
+  constructor(values?: Float64Array, at = 0) {
+    this.values = values ?? new Float64Array(WINDOW_WORDS)
+    this.at = at
+    this.sumsAt = at + RATIO_WINDOW_MIN * MINUTE_STRIDE
+  }
+
+  /** A copy of the sums over the window: impressions, clicks, spend, conversions. */
+  get sums(): Float64Array {
+    return this.values.slice(this.sumsAt, this.sumsAt + MINUTE_STRIDE)
+  }
 
   /** Adds the newest minute (dropping the oldest once the window is full). */
   push(impressions: number, clicks: number, spend: number, conversions: number): void {
-    const base = this.next * MINUTE_STRIDE
-    const r = this.ring
-    const s = this.sums
-    s[0] = (s[0] as number) + impressions - (r[base] as number)
-    s[1] = (s[1] as number) + clicks - (r[base + 1] as number)
-    s[2] = (s[2] as number) + spend - (r[base + 2] as number)
-    s[3] = (s[3] as number) + conversions - (r[base + 3] as number)
-    r[base] = impressions
-    r[base + 1] = clicks
-    r[base + 2] = spend
-    r[base + 3] = conversions
+    const v = this.values
+    const r = this.at + this.next * MINUTE_STRIDE
+    const s = this.sumsAt
+    v[s] = (v[s] as number) + impressions - (v[r] as number)
+    v[s + 1] = (v[s + 1] as number) + clicks - (v[r + 1] as number)
+    v[s + 2] = (v[s + 2] as number) + spend - (v[r + 2] as number)
+    v[s + 3] = (v[s + 3] as number) + conversions - (v[r + 3] as number)
+    v[r] = impressions
+    v[r + 1] = clicks
+    v[r + 2] = spend
+    v[r + 3] = conversions
     this.next = this.next === RATIO_WINDOW_MIN - 1 ? 0 : this.next + 1
     // Running sums of floats drift; clamp the tiny negatives a subtraction can leave.
-    if ((s[0] as number) < 1e-9) s[0] = 0
-    if ((s[1] as number) < 1e-9) s[1] = 0
-    if ((s[2] as number) < 1e-9) s[2] = 0
-    if ((s[3] as number) < 1e-9) s[3] = 0
+    if ((v[s] as number) < 1e-9) v[s] = 0
+    if ((v[s + 1] as number) < 1e-9) v[s + 1] = 0
+    if ((v[s + 2] as number) < 1e-9) v[s + 2] = 0
+    if ((v[s + 3] as number) < 1e-9) v[s + 3] = 0
   }
 
   /** The window's minutes as a plain array (oldest first), for saving state. */
   toArray(): number[] {
     const out: number[] = []
     for (let k = 0; k < RATIO_WINDOW_MIN; k++) {
-      const base = ((this.next + k) % RATIO_WINDOW_MIN) * MINUTE_STRIDE
-      for (let j = 0; j < MINUTE_STRIDE; j++) out.push(this.ring[base + j] as number)
+      const base = this.at + ((this.next + k) % RATIO_WINDOW_MIN) * MINUTE_STRIDE
+      for (let j = 0; j < MINUTE_STRIDE; j++) out.push(this.values[base + j] as number)
     }
     return out
   }
@@ -103,11 +120,12 @@ export function computeFeatures(m: Minute, window: MinuteWindow, price: PriceMod
   den[at] = 0
   den[at + 1] = 0
   den[at + 2] = 0
-  const s = window.sums
-  const imp = s[0] as number
-  const clk = s[1] as number
-  const spend = s[2] as number
-  const conv = s[3] as number
+  const v = window.values
+  const at0 = window.sumsAt
+  const imp = v[at0] as number
+  const clk = v[at0 + 1] as number
+  const spend = v[at0 + 2] as number
+  const conv = v[at0 + 3] as number
   // Half-count pseudo counts keep the logs finite when a numerator is 0.
   out[at + 3] = imp > 0 ? Math.log((clk + 0.5) / (imp + 0.5)) : NaN
   den[at + 3] = imp
