@@ -30,9 +30,12 @@ const PROBE_EVERY_MS = 100
 const PROBE_CAMPAIGNS = 20
 const DASHBOARD_ENTITIES = 25
 const MAX_PUTS_IN_FLIGHT = 2
+/** Untimed warm-up at the same rate before the timed run (the worker takes its leases, its hot paths compile). */
+const WARMUP_MS = 5_000
 
 /**
- * Puts `rate` events/s (KPL-aggregated per shard) for `seconds` into a fresh stream, consumed by a worker process and
+ * After a 5 s untimed warm-up at the same rate (until the worker has folded it), puts `rate`
+ * events/s (KPL-aggregated per shard) for `seconds` into a fresh stream, consumed by a worker process and
  * served by a gateway process, with `dashboards` sockets each watching 25 busy campaigns. Every 100 ms one
  * probe event (one impression) goes to one of 20 probe campaigns a socket.io-client watches;
  * a probe's latency runs from the start of the PutRecords call that carries it to the arrival
@@ -42,7 +45,7 @@ export async function runEventToSocket(
   cfg: AdwatchConfig,
   o: { rate: number; seconds: number; shards: number; tenants: number; campaigns: number; dashboards: number; progress: (msg: string) => void },
 ): Promise<EventToSocketResult> {
-  const total = o.rate * o.seconds
+  const total = o.rate * (o.seconds + WARMUP_MS / 1000)
   o.progress(`generating ${total.toLocaleString('en-US')} events (untimed)`)
   const set = generateEventSet({ count: total, tenants: o.tenants, campaigns: o.campaigns, seed: 12, nowMs: Date.now(), maxLatenessSec: cfg.consumer.maxLatenessSec, maxFutureSec: cfg.consumer.maxFutureSec })
   const kinesis = await createTestStream(cfg, o.shards)
@@ -131,6 +134,24 @@ export async function runEventToSocket(
     const reporter = setInterval(() => {
       void redis.hget(statsKey, 'events').then((folded) => o.progress(`  put ${putCount.toLocaleString('en-US')} events, folded ${Number(folded ?? 0).toLocaleString('en-US')}, ${latencies.length} of ${sent.reduce((n, x) => n + x.length, 0)} probes back`))
     }, 5_000)
+    // Warm-up, untimed: the same rate flows while the worker takes its shard leases and its hot
+    // paths compile; the timed run starts once the worker has folded all of it. Latency is that
+    // of a running worker; a cold start's backlog would otherwise sit in front of every probe.
+    const w0 = Date.now()
+    for (let tick = 0; Date.now() - w0 < WARMUP_MS; tick++) {
+      const due = w0 + tick * TICK_MS
+      if (due > Date.now()) await new Promise((r) => setTimeout(r, due - Date.now()))
+      const batch: PutInput[] = set.records.slice(next, next + perTick).map((r) => ({ data: r.data, partitionKey: r.partitionKey }))
+      next += perTick
+      await putEvents(kinesis, cfg.kinesis.streamName, batch, { aggregate: true, shardHashRanges })
+    }
+    // Every record put is counted once by the worker: as an event, a duplicate or a dead letter.
+    const accountedFor = async () => {
+      const [events, duplicates, deadLetters] = await redis.hmget(statsKey, 'events', 'duplicates', 'dead_letters')
+      return Number(events ?? 0) + Number(duplicates ?? 0) + Number(deadLetters ?? 0)
+    }
+    for (const until = Date.now() + 60_000; Date.now() < until && (await accountedFor()) < next; ) await new Promise((r) => setTimeout(r, 100))
+    o.progress(`warm-up: ${next.toLocaleString('en-US')} events put, ${(await accountedFor()).toLocaleString('en-US')} folded after ${((Date.now() - w0) / 1000).toFixed(1)} s; timing starts`)
     const t0 = Date.now()
     let lastProbeAt = -Infinity
     for (let tick = 0; Date.now() - t0 < o.seconds * 1000; tick++) {
