@@ -128,9 +128,9 @@ test('a spike put by the producer shows as an alert in the feed within 2 s', { t
   console.log(`spike: put ${putMs} ms; rules engine decided at +${decidedAtMs - t0} ms; in the feed at +${elapsedMs} ms`)
   assert.match((await card.locator('.explanation').textContent()) ?? '', /^spend_1m = [\d.]+ > 20000 ✓$/)
   await page.screenshot({ path: artifact('3-alerts.png') })
-  // The budget is 2 s (DESIGN.md); on a loaded 2-core machine running the whole stack and
-  // Chromium it was measured at 0.9–2.1 s, so the assertion allows 5 s and the log shows the figure.
-  assert.ok(elapsedMs <= 5_000, `the alert took ${elapsedMs} ms`)
+  // The budget is 2 s (DESIGN.md): measured 0.37 s on the quiet 2-core machine running the whole
+  // stack and Chromium, 0.96 s at load 9, and up to 2.1 s at load 10 from other work.
+  assert.ok(elapsedMs <= 2_000, `the alert took ${elapsedMs} ms (budget 2,000 ms)`)
 })
 
 test('acknowledge the alert, silence it with the prefilled matchers, and find it in the history', { timeout: 60_000 }, async () => {
