@@ -45,8 +45,6 @@ export interface DashboardStack {
   startGateway(): Promise<void>
   /** When (epoch ms) the rules engine logged the first firing of an entity (its alert event's `atMs`). */
   alertLoggedAt(entity: string): Promise<number>
-  /** True when the gateway's OpenAPI document has `method path` (`{param}` style). */
-  hasRoute(method: string, pattern: RegExp): Promise<boolean>
   close(): Promise<void>
 }
 
@@ -167,10 +165,6 @@ export async function startDashboardStack(opts: DashboardStackOptions): Promise<
         if (e.entity === entity && e.kind === 'firing') return Number(id.split('-')[0])
       }
       return Number.NaN
-    },
-    async hasRoute(method, pattern) {
-      const doc = (await (await fetch(`${url}/docs/json`)).json()) as { paths?: Record<string, Record<string, unknown>> }
-      return Object.entries(doc.paths ?? {}).some(([p, ops]) => pattern.test(p) && method.toLowerCase() in ops)
     },
     async close() {
       stopping = true
