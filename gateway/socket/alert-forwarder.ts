@@ -3,6 +3,7 @@ import { transitionPush } from '../alerting/alert-dto.ts'
 import type { AlertEventFeed } from '../alerting/alerting-stores.ts'
 import type { AlertTransitionPush } from '../socket-events.ts'
 import { tenantRoom } from './rooms.ts'
+import { RoundLoop } from './round-loop.ts'
 import type { AdwatchServer } from './socket-server.ts'
 
 /** How often the forwarder reads the followed tenants' alert event logs. */
@@ -32,13 +33,12 @@ export interface AlertForwarderPorts {
  */
 export class AlertForwarder {
   private readonly cursors = new Map<string, string>()
-  private running: Promise<void> | undefined
-  private stopped = false
-  private wake: (() => void) | undefined
-  private lastErrorLogMs = -Infinity
+  private readonly loop: RoundLoop
   forwarded = 0
 
-  constructor(private readonly ports: AlertForwarderPorts) {}
+  constructor(private readonly ports: AlertForwarderPorts) {
+    this.loop = new RoundLoop({ round: () => this.round(), intervalMs: ports.intervalMs, now: () => performance.now(), log: ports.log, failure: 'alert forward round failed; retrying' })
+  }
 
   /** One round: start following new tenants, forget gone ones, forward new entries. */
   async round(): Promise<void> {
@@ -66,38 +66,12 @@ export class AlertForwarder {
 
   /** Starts following (again, after stop()). */
   start(): void {
-    if (this.running !== undefined && !this.stopped) return
-    this.stopped = false
-    this.running = this.loop()
+    this.loop.start()
   }
 
   /** Stops after the round in progress. */
   async stop(): Promise<void> {
-    this.stopped = true
-    this.wake?.()
-    await this.running
-  }
-
-  private async loop(): Promise<void> {
-    while (!this.stopped) {
-      const t0 = performance.now()
-      try {
-        await this.round()
-      } catch (err) {
-        if (t0 - this.lastErrorLogMs > 10_000) {
-          this.lastErrorLogMs = t0
-          this.ports.log.error({ err: (err as Error).message }, 'alert forward round failed; retrying')
-        }
-      }
-      const wait = Math.max(0, this.ports.intervalMs - (performance.now() - t0))
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, wait)
-        this.wake = () => {
-          clearTimeout(timer)
-          resolve()
-        }
-      })
-    }
+    await this.loop.stop()
   }
 }
 

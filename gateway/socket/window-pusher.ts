@@ -6,6 +6,7 @@ import { toWindowsDto } from '../derived-metrics.ts'
 import type { GatewayMetrics } from '../metrics.ts'
 import type { WindowUpdate } from '../socket-events.ts'
 import { entityRoom } from './rooms.ts'
+import { RoundLoop } from './round-loop.ts'
 import type { AdwatchServer } from './socket-server.ts'
 
 interface Watched {
@@ -24,10 +25,7 @@ interface Watched {
  */
 export class WindowPusher {
   private readonly watched = new Map<string, Watched>()
-  private running: Promise<void> | undefined
-  private stopped = false
-  private wake: (() => void) | undefined
-  private lastErrorLogMs = -Infinity
+  private readonly loop: RoundLoop
   /** Time of the previous round's poll: entities changed after it are pushed next round. */
   private sinceMs = -Infinity
 
@@ -38,8 +36,17 @@ export class WindowPusher {
     private readonly metrics: GatewayMetrics,
     private readonly intervalMs: number,
     private readonly now: () => number,
-    private readonly log: Logger,
-  ) {}
+    log: Logger,
+  ) {
+    this.loop = new RoundLoop({
+      round: (startMs) => this.round(startMs),
+      intervalMs,
+      now,
+      log,
+      failure: 'window push round failed; retrying',
+      afterRound: (ms) => metrics.pushDuration.observe(ms / 1000),
+    })
+  }
 
   /** Registers an entity room; returns its name for the socket to join. */
   watch(tenant: string, level: Level, id: string): string {
@@ -55,39 +62,12 @@ export class WindowPusher {
 
   /** Starts the loop (again, after stop()); its first round loads the live windows. */
   start(): void {
-    if (this.running !== undefined && !this.stopped) return
-    this.stopped = false
-    this.running = this.loop()
+    this.loop.start()
   }
 
   /** Stops after the round in progress. */
   async stop(): Promise<void> {
-    this.stopped = true
-    this.wake?.()
-    await this.running
-  }
-
-  private async loop(): Promise<void> {
-    while (!this.stopped) {
-      const t0 = this.now()
-      try {
-        await this.round(t0)
-      } catch (err) {
-        if (t0 - this.lastErrorLogMs > 10_000) {
-          this.lastErrorLogMs = t0
-          this.log.error({ err: (err as Error).message }, 'window push round failed; retrying')
-        }
-      }
-      this.metrics.pushDuration.observe((this.now() - t0) / 1000)
-      const wait = Math.max(0, this.intervalMs - (this.now() - t0))
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, wait)
-        this.wake = () => {
-          clearTimeout(timer)
-          resolve()
-        }
-      })
-    }
+    await this.loop.stop()
   }
 
   /**
