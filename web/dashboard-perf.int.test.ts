@@ -5,13 +5,23 @@ import type { Browser, Page } from 'playwright-core'
 import { buildWeb } from './build.ts'
 import { artifact, launchChromium } from './testing/browser.ts'
 import { startDashboardStack, type DashboardStack } from './testing/dashboard-stack.ts'
+import { servicePids, setNice } from './testing/priority.ts'
 
 /**
  * The overview with 5,000 campaigns streaming, in Debian's Chromium on the real stack: the
  * longest main-thread task (PerformanceObserver "longtask") during 10 s of updates while the
- * table is scrolled (400 px four times a second), and the JS heap after a forced GC, sampled every 5 s for 60 s, whose
- * least-squares slope must project less than 8 MiB of growth over 5 minutes. (A 60 s window
- * keeps the test bounded; the slope is what a 5-minute run would show if memory leaked.)
+ * table is scrolled (400 px four times a second), and the JS heap after a forced GC, sampled
+ * every 5 s for 60 s: the rise of its floor (the lowest sample of the last 20 s against the
+ * lowest of the first 20 s) must project to less than 8 MiB over 5 minutes. A leak raises
+ * every sample; a batch of updates that happens to be in flight when a sample is taken (runs
+ * show single samples 2–4 MiB above the rest) raises one, which a least-squares slope over 60 s
+ * would read as growth. (A 60 s window keeps the test bounded.)
+ *
+ * The whole backend shares this machine's two cores with the browser here, which a user's
+ * browser never does: a trace of a 124 ms "long task" showed 16 ms of renderer CPU, the rest
+ * waiting for a core. So the servers, the stack's processes and this test process (the
+ * producer) run at nice 10 while Chromium keeps nice 0, and the budget measures the page's own
+ * work rather than the scheduler's.
  */
 
 const CAMPAIGNS = 5_000
@@ -20,11 +30,14 @@ const MEASURE_MS = 10_000
 const MEMORY_WINDOW_MS = 60_000
 const MEMORY_EVERY_MS = 5_000
 const MAX_GROWTH_5MIN_BYTES = 8 * 1024 * 1024
+/** The nice value of everything but Chromium during the measurement (see above). */
+const BACKEND_NICE = 10
 
 let stack: DashboardStack
 let browser: Browser
 let page: Page
 const pageLog: string[] = []
+let backendPids: number[] = []
 
 before(async () => {
   if (!existsSync(new URL('./dist/index.html', import.meta.url))) await buildWeb()
@@ -34,9 +47,16 @@ before(async () => {
   page.on('console', (m) => m.type() !== 'log' && pageLog.push(`${m.type()}: ${m.text()}`))
   page.on('pageerror', (e) => pageLog.push(`pageerror: ${e.message}`))
   page.on('crash', () => pageLog.push('the page crashed'))
+  // After Chromium started (its processes keep nice 0): this process, the stack's, the servers'.
+  backendPids = [process.pid, ...stack.serverPids(), ...servicePids()]
+  const failed = setNice(backendPids, BACKEND_NICE)
+  if (failed.length > 0) console.log(`could not lower the priority of ${failed.length} backend threads: ${failed.slice(0, 5).join('; ')}`)
 })
 
 after(async () => {
+  // The servers outlive this file: back to nice 0 (raising priority needs root, as in CI).
+  const failed = setNice([process.pid, ...servicePids()], 0)
+  if (failed.length > 0) console.log(`could not restore the priority of ${failed.length} server threads: ${failed.slice(0, 5).join('; ')}`)
   await browser?.close()
   await stack?.close()
 })
@@ -111,9 +131,7 @@ test(`with ${CAMPAIGNS} campaigns streaming the page stays responsive and its me
   )
   await page.screenshot({ path: artifact('perf-5000-campaigns.png') })
   assert.ok(updatesPerSec > 100, `the page was receiving updates (${updatesPerSec}/s)`)
-  // The budget is 100 ms; fresh-clone runs measured 0 tasks ≥ 50 ms three times and one 182 ms
-  // task once, so the suite fails at 2.5× the budget and the figure above says where it stood.
-  assert.ok(longest <= LONG_TASK_BUDGET_MS * 2.5, `longest main-thread task ${Math.round(longest)} ms (budget ${LONG_TASK_BUDGET_MS} ms)`)
+  assert.ok(longest <= LONG_TASK_BUDGET_MS, `longest main-thread task ${Math.round(longest)} ms (budget ${LONG_TASK_BUDGET_MS} ms)`)
 
   // 2. JS heap after GC every 5 s for 60 s while updates stream; the trend must be flat.
   const cdp = await page.context().newCDPSession(page)
@@ -129,10 +147,15 @@ test(`with ${CAMPAIGNS} campaigns streaming the page stays responsive and its me
     ys.push(heap)
     await page.waitForTimeout(MEMORY_EVERY_MS)
   }
-  const bytesPerMin = slope(xs, ys)
+  const third = MEMORY_WINDOW_MS / 3 / 60_000
+  const floorFirst = Math.min(...ys.filter((_, i) => xs[i]! < third))
+  const floorLast = Math.min(...ys.filter((_, i) => xs[i]! >= 2 * third))
+  // The thirds' centres are two thirds of the window apart.
+  const floorPerMin = (floorLast - floorFirst) / (2 * third)
   const mib = (b: number) => (b / 1024 / 1024).toFixed(1)
   console.log(
-    `JS heap after GC: ${ys.map(mib).join(', ')} MiB; slope ${(bytesPerMin / 1024).toFixed(0)} KiB/min ⇒ ${mib(bytesPerMin * 5)} MiB over 5 min (limit ${mib(MAX_GROWTH_5MIN_BYTES)})`,
+    `JS heap after GC: ${ys.map(mib).join(', ')} MiB; floor ${mib(floorFirst)} → ${mib(floorLast)} MiB ⇒ ${mib(floorPerMin * 5)} MiB over 5 min (limit ${mib(MAX_GROWTH_5MIN_BYTES)}); ` +
+      `least-squares slope ${(slope(xs, ys) / 1024).toFixed(0)} KiB/min`,
   )
-  assert.ok(bytesPerMin * 5 < MAX_GROWTH_5MIN_BYTES, `heap grows ${mib(bytesPerMin)} MiB/min`)
+  assert.ok(floorPerMin * 5 < MAX_GROWTH_5MIN_BYTES, `the heap's floor grows ${mib(floorPerMin)} MiB/min`)
 })

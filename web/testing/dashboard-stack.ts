@@ -36,6 +36,8 @@ export interface DashboardStack {
   readonly redis: Redis
   /** Events put by the producer loop so far. */
   produced(): number
+  /** The pids of the stack's server processes (worker, rules engine, alerts, gateway). */
+  serverPids(): number[]
   /** Puts events now (a spike); resolves when Kinesis accepted them. */
   put(events: readonly AdEventInput[]): Promise<void>
   /** Saves a rule for the test tenant (as the rules CLI would). */
@@ -145,6 +147,7 @@ export async function startDashboardStack(opts: DashboardStackOptions): Promise<
     catalogue,
     redis,
     produced: () => produced,
+    serverPids: () => [...children, gatewayChild].flatMap((c) => (c.child.pid === undefined ? [] : [c.child.pid])),
     async put(events) {
       await putEvents(kinesis, cfg.kinesis.streamName, events, { concurrency: 2 })
     },

@@ -39,9 +39,19 @@ export class AdwatchApi {
     return this.allPages<AccountDto>('/accounts', signal)
   }
 
-  /** Every campaign with live windows and pacing (pages of 250, each handed to `onPage` as it arrives). */
-  async campaigns(signal?: AbortSignal, onPage?: (page: readonly CampaignDto[]) => void): Promise<CampaignDto[]> {
-    return this.allPages<CampaignDto>('/campaigns', signal, CAMPAIGN_PAGE, onPage)
+  /**
+   * Every campaign with live windows and pacing, in pages of 250 handed to `onPage` as they
+   * arrive; resolves with the ids listed. The pages are not kept here: a 5,000-campaign
+   * listing held until its last page was a few MiB of heap at every refresh.
+   */
+  async campaignPages(onPage: (page: readonly CampaignDto[]) => void, signal?: AbortSignal): Promise<string[]> {
+    const ids: string[] = []
+    for (let offset = 0; ; offset += CAMPAIGN_PAGE) {
+      const page = await this.http.get<PageDto<CampaignDto>>('/campaigns', { limit: CAMPAIGN_PAGE, offset, sort: 'id', order: 'asc' }, signal)
+      for (const c of page.items) ids.push(c.id)
+      onPage(page.items)
+      if (page.items.length < CAMPAIGN_PAGE || ids.length >= page.total) return ids
+    }
   }
 
   /** Per-bucket sums of an entity over [fromMs, toMs). */
@@ -126,12 +136,11 @@ export class AdwatchApi {
     return this.http.post(`/detectors/${encodeURIComponent(name)}/retrain`)
   }
 
-  private async allPages<T>(path: string, signal?: AbortSignal, size = PAGE, onPage?: (page: readonly T[]) => void): Promise<T[]> {
+  private async allPages<T>(path: string, signal?: AbortSignal, size = PAGE): Promise<T[]> {
     const out: T[] = []
     for (let offset = 0; ; offset += size) {
       const page = await this.http.get<PageDto<T>>(path, { limit: size, offset, sort: 'id', order: 'asc' }, signal)
       for (const item of page.items) out.push(item)
-      onPage?.(page.items)
       if (page.items.length < size || out.length >= page.total) return out
     }
   }

@@ -55,15 +55,15 @@ export function OverviewView() {
         overview.load([], accounts, t0)
         live.setInterest('accounts', 1, accounts.map((a) => ({ level: 'account', id: a.id })))
         // Each page goes into the store, and new campaigns onto the socket, as it arrives (one short task per page).
-        const campaigns = await api.campaigns(controller.signal, (page) => {
+        const campaignIds = await api.campaignPages((page) => {
           overview.load(page, [], t0)
           live.addInterest('all-campaigns', 3, page.map((c) => ({ level: 'campaign', id: c.id })))
-        })
+        }, controller.signal)
         if (stopped) return
         setLoaded(true)
         setLoadError(undefined)
         // Pages added every campaign listed; campaigns no longer listed (no event for 7 days) are dropped.
-        if (live.interestSize('all-campaigns') > campaigns.length) live.setInterest('all-campaigns', 3, campaigns.map((c) => ({ level: 'campaign', id: c.id })))
+        if (live.interestSize('all-campaigns') > campaignIds.length) live.setInterest('all-campaigns', 3, campaignIds.map((id) => ({ level: 'campaign', id })))
       } catch (err) {
         if (!stopped) setLoadError((err as Error).message)
       }
