@@ -3,6 +3,7 @@ import { trainBaseline } from '../detectors/baseline-training.ts'
 import { EntityState, type BatchItem, type CalibratedForest, type EntityModels } from '../detectors/detector.ts'
 import { createEntityDetectors } from '../detectors/entity-detectors.ts'
 import { EntityScorer } from '../detectors/entity-scorer.ts'
+import { ForestPool, SERIAL_SCORER, type ForestBatchScorer } from '../detectors/forest-pool.ts'
 import { MINUTE_STRIDE } from '../detectors/features.ts'
 import { IsolationForest } from '../detectors/isolation-forest.ts'
 import { createSeededRandom } from '../detectors/random.ts'
@@ -27,6 +28,8 @@ export interface DetectorSpeed {
   readonly levelMs: Summary
   readonly levelForestMs: Summary
   readonly entities: number
+  /** Scoring threads beside the main one (ADW_DETECT_SCORING_THREADS) in tickMs and tick100TreesMs. */
+  readonly scoringThreads: number
   /** Judging one minute of every entity with the four detectors. */
   readonly tickMs: Summary
   /** CPU time of this process for the same ticks (what the code costs when the machine is shared). */
@@ -34,6 +37,9 @@ export interface DetectorSpeed {
   /** The same with a 100-tree level forest (ADW_DETECT_TREES=100). */
   readonly tick100TreesMs: Summary
   readonly tick100TreesCpuMs: Summary
+  /** tickMs on the main thread alone (ADW_DETECT_SCORING_THREADS=0). */
+  readonly tickSerialMs: Summary
+  readonly tickSerialCpuMs: Summary
   readonly perEntityUs: number
 }
 
@@ -86,7 +92,7 @@ export function measureForest(repetitions: number): ForestFigures {
 }
 
 /** Generates a week of producer traffic and times training and scoring. */
-export async function measureDetectorSpeed(opts: { entities: number; repetitions: number; log: (line: string) => void }): Promise<DetectorSpeed> {
+export async function measureDetectorSpeed(opts: { entities: number; repetitions: number; scoringThreads: number; log: (line: string) => void }): Promise<DetectorSpeed> {
   const startMs = Date.UTC(2026, 0, 5)
   const weekMinutes = 7 * 1440
   const scenario = createScenario({ seed: 11, tenants: 1, campaigns: 6, ratePerSec: 4, historyStartMs: startMs, liveStartMs: startMs + 7 * DAY_MS, liveMs: 3_600_000, anomalyCount: 0 })
@@ -132,14 +138,16 @@ export async function measureDetectorSpeed(opts: { entities: number; repetitions
   // every tree walk in cache and flatter the figure).
   const baselines = [...models.baselines.values()]
   const sources = new Map(week.map((h) => [h.entity, h]))
-  const timeTicks = (forest: CalibratedForest) => {
+  const pool = new ForestPool(opts.scoringThreads, { onDegraded: (reason) => opts.log(`  scoring threads stopped: ${reason}`) })
+  await pool.whenStarted()
+  const timeTicks = (forest: CalibratedForest, forestScorer: ForestBatchScorer) => {
     const entities: Array<{ models: EntityModels; state: EntityState; source: EntityHistory; lag: number }> = []
     for (let i = 0; i < opts.entities; i++) {
       const baseline = baselines[i % baselines.length] as EntityBaseline
       const lag = (Math.floor(i / baselines.length) * 37) % 5_000
       entities.push({ models: { baseline, forest }, state: new EntityState('act'), source: sources.get(baseline.entity) as EntityHistory, lag })
     }
-    const scorer = new EntityScorer(createEntityDetectors(['iforest', 'seasonal_z', 'ewma', 'flatline'], 'bench'))
+    const scorer = new EntityScorer(createEntityDetectors(['iforest', 'seasonal_z', 'ewma', 'flatline'], 'bench', { forestScorer }))
     const scores = new Float64Array(opts.entities * 4)
     // A tick's work, as the runner does it: one batch holding the minute that closed for every entity.
     const batchAt = (m: number): BatchItem[] => entities.map((e) => ({ models: e.models, state: e.state, minuteMs: startMs + m * 60_000, minute: minuteAt(e.source.minutes, m - e.lag) }))
@@ -162,10 +170,12 @@ export async function measureDetectorSpeed(opts: { entities: number; repetitions
     if (Number.isNaN(sink)) throw new Error('NaN score')
     return { wall: summarize(wall), cpu: summarize(cpu) }
   }
-  const full = timeTicks(models.levelForest as CalibratedForest)
+  const full = timeTicks(models.levelForest as CalibratedForest, pool)
+  const serial = timeTicks(models.levelForest as CalibratedForest, SERIAL_SCORER)
   const bigTrainer = new LevelTrainer(tenant, 'campaign', startMs, startMs + 7 * DAY_MS, { ...DEFAULT_TRAINING, trees: 100 })
   for (const h of week) bigTrainer.add(h)
-  const big = timeTicks(bigTrainer.finish(1).levelForest as CalibratedForest)
+  const big = timeTicks(bigTrainer.finish(1).levelForest as CalibratedForest, pool)
+  await pool.close()
   const tickMs = full.wall.samples
   const tick = summarize(tickMs)
   return {
@@ -179,7 +189,10 @@ export async function measureDetectorSpeed(opts: { entities: number; repetitions
     levelMs: summarize(levelMs),
     levelForestMs: summarize(levelForestMs),
     entities: opts.entities,
+    scoringThreads: opts.scoringThreads,
     tickMs: tick,
+    tickSerialMs: serial.wall,
+    tickSerialCpuMs: serial.cpu,
     tickCpuMs: full.cpu,
     perEntityUs: (tick.median * 1000) / opts.entities,
   }

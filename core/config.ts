@@ -173,6 +173,7 @@ const SPEC = {
   ADW_DETECT_NEW_ENTITY_RETRAIN_MIN: positiveInt({ default: 60, desc: 'when active entities have no baseline yet, models at least this old are retrained for them' }),
   ADW_DETECT_SCORE_TTL_SEC: positiveInt({ default: 900, desc: 'TTL of an entity\'s latest scores in Redis (renewed at every tick that judges it)' }),
   ADW_DETECT_TREES: positiveInt({ default: 50, desc: 'isolation forest trees of a level model (scoring time grows with them)' }),
+  ADW_DETECT_SCORING_THREADS: nonNegativeInt({ default: Math.min(3, Math.max(0, os.availableParallelism() - 1)), desc: 'extra threads scoring large isolation forest batches (default CPUs − 1, at most 3; 0: the runner thread only)' }),
   ADW_DETECT_SAMPLE_SIZE: positiveInt({ default: 256, desc: 'isolation forest subsample size ψ of a level model' }),
   ADW_DETECT_CAMPAIGN_MIN_DAYS: positiveInt({ default: 3, desc: 'days of history a campaign needs for a forest of its own' }),
   ADW_DETECT_CAMPAIGN_MODELS_MAX: nonNegativeInt({ default: 1_000, desc: 'campaign forests per tenant at most (0: level forests only)' }),
@@ -297,6 +298,8 @@ export interface DetectorsConfig {
   readonly newEntityRetrainMin: number
   readonly scoreTtlSec: number
   readonly trees: number
+  /** Worker threads sharing large isolation forest batches (0: none). */
+  readonly scoringThreads: number
   readonly sampleSize: number
   readonly campaignMinDays: number
   readonly campaignModelsMax: number
@@ -428,6 +431,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AdwatchConfig 
       newEntityRetrainMin: e.ADW_DETECT_NEW_ENTITY_RETRAIN_MIN,
       scoreTtlSec: e.ADW_DETECT_SCORE_TTL_SEC,
       trees: e.ADW_DETECT_TREES,
+      scoringThreads: e.ADW_DETECT_SCORING_THREADS,
       sampleSize: e.ADW_DETECT_SAMPLE_SIZE,
       campaignMinDays: e.ADW_DETECT_CAMPAIGN_MIN_DAYS,
       campaignModelsMax: e.ADW_DETECT_CAMPAIGN_MODELS_MAX,

@@ -2,18 +2,22 @@ import { IFOREST_DIMS, writeForestRow } from './baseline.ts'
 import { forestZ, type CalibratedForest, type EntityDetector, type Explanation, type MinuteContext } from './detector.ts'
 import { actualOf, formatFeature } from './explain-format.ts'
 import { FEATURE_COUNT, FEATURES } from './features.ts'
+import { SERIAL_SCORER, type ForestBatchScorer } from './forest-pool.ts'
 
 /**
  * Isolation forest over the minute's residuals: catches combinations no single feature
  * shows. The entity's campaign forest is used when it has one, else its level's. The raw
  * score becomes an equivalent z by matching the forest's score quantiles on its own training
  * data to normal quantiles (see forestZ), so its scores sit on the other detectors' scale.
- * A batch is scored forest by forest, tree by tree (IsolationForest.scoreMany).
+ * A batch is scored forest by forest, tree by tree (IsolationForest.scoreMany), large ones
+ * split across scoring threads when a ForestPool is given.
  */
 export class IForestDetector implements EntityDetector {
   readonly name = 'iforest' as const
   private rows = new Float64Array(0)
   private raw = new Float64Array(0)
+
+  constructor(private readonly scorer: ForestBatchScorer = SERIAL_SCORER) {}
 
   assess(ctx: MinuteContext): number {
     const z = new Float64Array(1)
@@ -50,7 +54,7 @@ export class IForestDetector implements EntityDetector {
         const c = contexts[items[j] as number] as MinuteContext
         writeForestRow(c.residuals, rows, j * IFOREST_DIMS, c.at)
       }
-      cf.forest.scoreMany(rows, items.length, raw)
+      this.scorer.scoreMany(cf.forest, rows, items.length, raw)
       for (let j = 0; j < items.length; j++) z[items[j] as number] = forestZ(cf, raw[j] as number)
     }
   }

@@ -1,5 +1,6 @@
 import { DetectorModelError } from './errors.ts'
 import { createSeededRandom } from './random.ts'
+import { outsideChance, scoreLayoutRows, type ScoringLayout } from './forest-layout.ts'
 
 /**
  * Isolation forest (Liu, Ting & Zhou, 2008), adwatch's own: each tree is grown on its own
@@ -48,27 +49,6 @@ const NODE_WORDS = 4
 const LAYOUT_MAX_HEIGHT = 10
 /** Smaller batches (one campaign's own forest scores one row a tick) skip the layout and its memory. */
 const BATCH_LAYOUT_MIN_ROWS = 16
-
-/** A forest laid out for batch scoring (see IsolationForest.scoringLayout). */
-interface ScoringLayout {
-  /** Steps of every walk: the depth of the deepest leaf. */
-  readonly height: number
-  /** Internal slots per tree, 2^height − 1 (and internal + 1 bottom slots). */
-  readonly internal: number
-  /** Per internal slot: the split feature. */
-  readonly feature: Int32Array
-  /** Per internal slot: split value, range low, range high. */
-  readonly bounds: Float64Array
-  /** Per bottom slot: depth + c(size) of its leaf. */
-  readonly leafTotal: Float64Array
-}
-
-/** Range-aware scoring's chance that a split drawn over [lo, hi] widened to v isolates v (v outside [lo, hi]; 0 inside). */
-function outsideChance(v: number, lo: number, hi: number): number {
-  if (v > hi) return (v - hi) / (v - lo)
-  if (v < lo) return (lo - v) / (hi - v)
-  return 0
-}
 
 /** Average path length of an unsuccessful BST search among n points: the c(n) of the paper. */
 export function averagePathLength(n: number): number {
@@ -247,85 +227,7 @@ export class IsolationForest {
       for (let p = 0; p < count; p++) out[p] = this.score(rows, p * this.dims)
       return
     }
-    out.fill(0, 0, count)
-    const { height, internal, feature, bounds, leafTotal } = layout
-    const dims = this.dims
-    const aware = this.rangeAware
-    const trees = this.roots.length
-    for (let t = 0; t < trees; t++) {
-      const ti = t * internal
-      // Slot s of the bottom level is leafTotal[t * (internal + 1) + s − internal].
-      const tb = t * (internal + 1) - internal
-      let p = 0
-      for (; p + 3 < count; p += 4) {
-        const o0 = p * dims
-        const o1 = o0 + dims
-        const o2 = o1 + dims
-        const o3 = o2 + dims
-        let s0 = 0, s1 = 0, s2 = 0, s3 = 0
-        let e0 = 0, e1 = 0, e2 = 0, e3 = 0
-        let a0 = 1, a1 = 1, a2 = 1, a3 = 1
-        for (let depth = 0; depth < height; depth++) {
-          const k0 = ti + s0, k1 = ti + s1, k2 = ti + s2, k3 = ti + s3
-          const v0 = rows[o0 + (feature[k0] as number)] as number
-          const v1 = rows[o1 + (feature[k1] as number)] as number
-          const v2 = rows[o2 + (feature[k2] as number)] as number
-          const v3 = rows[o3 + (feature[k3] as number)] as number
-          const b0 = k0 * 3, b1 = k1 * 3, b2 = k2 * 3, b3 = k3 * 3
-          if (aware) {
-            // Outside the node's range (rare): the chance r that a split would have isolated the row here.
-            if (v0 > (bounds[b0 + 2] as number) || v0 < (bounds[b0 + 1] as number)) {
-              const r = outsideChance(v0, bounds[b0 + 1] as number, bounds[b0 + 2] as number)
-              e0 += a0 * r * (depth + 1)
-              a0 *= 1 - r
-            }
-            if (v1 > (bounds[b1 + 2] as number) || v1 < (bounds[b1 + 1] as number)) {
-              const r = outsideChance(v1, bounds[b1 + 1] as number, bounds[b1 + 2] as number)
-              e1 += a1 * r * (depth + 1)
-              a1 *= 1 - r
-            }
-            if (v2 > (bounds[b2 + 2] as number) || v2 < (bounds[b2 + 1] as number)) {
-              const r = outsideChance(v2, bounds[b2 + 1] as number, bounds[b2 + 2] as number)
-              e2 += a2 * r * (depth + 1)
-              a2 *= 1 - r
-            }
-            if (v3 > (bounds[b3 + 2] as number) || v3 < (bounds[b3 + 1] as number)) {
-              const r = outsideChance(v3, bounds[b3 + 1] as number, bounds[b3 + 2] as number)
-              e3 += a3 * r * (depth + 1)
-              a3 *= 1 - r
-            }
-          }
-          // Left child 2s + 1 when v < split, else right child 2s + 2 (NaN goes right, as in treePath); a boolean as 0/1, no branch.
-          s0 = 2 * s0 + 2 - ((v0 < (bounds[b0] as number)) as unknown as number)
-          s1 = 2 * s1 + 2 - ((v1 < (bounds[b1] as number)) as unknown as number)
-          s2 = 2 * s2 + 2 - ((v2 < (bounds[b2] as number)) as unknown as number)
-          s3 = 2 * s3 + 2 - ((v3 < (bounds[b3] as number)) as unknown as number)
-        }
-        out[p] = (out[p] as number) + (e0 + a0 * (leafTotal[tb + s0] as number))
-        out[p + 1] = (out[p + 1] as number) + (e1 + a1 * (leafTotal[tb + s1] as number))
-        out[p + 2] = (out[p + 2] as number) + (e2 + a2 * (leafTotal[tb + s2] as number))
-        out[p + 3] = (out[p + 3] as number) + (e3 + a3 * (leafTotal[tb + s3] as number))
-      }
-      for (; p < count; p++) {
-        const o = p * dims
-        let slot = 0
-        let e = 0
-        let a = 1
-        for (let depth = 0; depth < height; depth++) {
-          const k = ti + slot
-          const v = rows[o + (feature[k] as number)] as number
-          const b = k * 3
-          if (aware && (v > (bounds[b + 2] as number) || v < (bounds[b + 1] as number))) {
-            const r = outsideChance(v, bounds[b + 1] as number, bounds[b + 2] as number)
-            e += a * r * (depth + 1)
-            a *= 1 - r
-          }
-          slot = 2 * slot + 2 - ((v < (bounds[b] as number)) as unknown as number)
-        }
-        out[p] = (out[p] as number) + (e + a * (leafTotal[tb + slot] as number))
-      }
-    }
-    for (let p = 0; p < count; p++) out[p] = 2 ** (-(out[p] as number) / trees / this.normalizer)
+    scoreLayoutRows(layout, rows, 0, count, out)
   }
 
   /**
@@ -338,7 +240,7 @@ export class IsolationForest {
    * bottom slot holds depth + c(size) of the leaf the row ends in: every row takes exactly h
    * steps. The node's depth is its step, so the walk keeps no depth count.
    */
-  private scoringLayout(): ScoringLayout | undefined {
+  scoringLayout(): ScoringLayout | undefined {
     if (this.layout !== null) return this.layout
     const f32 = this.nodesF32
     const i32 = this.nodesI32
@@ -394,7 +296,7 @@ export class IsolationForest {
       }
       place(root, 0, 0)
     }
-    this.layout = { height, internal, feature, bounds, leafTotal }
+    this.layout = { height, internal, feature, bounds, leafTotal, dims: this.dims, trees, rangeAware: this.rangeAware, normalizer: this.normalizer }
     return this.layout
   }
 

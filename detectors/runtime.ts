@@ -6,6 +6,7 @@ import { createDetectorAlertSink } from '../alerts/index.ts'
 import { ClickHouseHistorySource } from './clickhouse-history-source.ts'
 import { ClickHouseModelStore } from './clickhouse-model-store.ts'
 import { createEntityDetectors } from './entity-detectors.ts'
+import { ForestPool, type ForestBatchScorer } from './forest-pool.ts'
 import { FanoutFindingSink, LoggingFindingSink, type DetectorFinding, type FindingSink } from './finding.ts'
 import type { DetectorSettingsSource } from './ports.ts'
 import { RedisDetectorSettings, RedisLeaderLease } from './redis-detector-settings.ts'
@@ -48,13 +49,13 @@ export function runnerSettings(cfg: AdwatchConfig): RunnerSettings {
 export function createDetectorRunner(
   cfg: AdwatchConfig,
   clients: { redis: Redis; clickhouse: ClickHouseClient },
-  opts: { sink: FindingSink; log: Logger; now?: () => number; lease?: boolean; afterTick?: RunnerDeps['afterTick'] },
+  opts: { sink: FindingSink; log: Logger; now?: () => number; lease?: boolean; afterTick?: RunnerDeps['afterTick']; forestScorer?: ForestBatchScorer },
 ): DetectorRunner {
   const prefix = cfg.redis.keyPrefix
   return new DetectorRunner(
     {
       now: opts.now ?? Date.now,
-      detectors: createEntityDetectors(cfg.detectors.detectors, 'ADW_DETECT_DETECTORS'),
+      detectors: createEntityDetectors(cfg.detectors.detectors, 'ADW_DETECT_DETECTORS', opts.forestScorer === undefined ? {} : { forestScorer: opts.forestScorer }),
       live: new RedisLiveSource(clients.redis, prefix),
       history: new ClickHouseHistorySource(clients.clickhouse, cfg.clickhouse.database),
       models: new ClickHouseModelStore(clients.clickhouse, cfg.clickhouse.database),
@@ -137,8 +138,22 @@ export function createDetectorService(
     }
   }
   const sink = new FanoutFindingSink([new LoggingFindingSink(opts.log), toAlerts])
-  const runner = createDetectorRunner(cfg, clients, { sink, log: opts.log, now, afterTick, ...(opts.lease === undefined ? {} : { lease: opts.lease }) })
-  return { runner, close: () => alerts.stop() }
+  const pool = createForestPool(cfg, opts.log)
+  const runner = createDetectorRunner(cfg, clients, { sink, log: opts.log, now, afterTick, forestScorer: pool, ...(opts.lease === undefined ? {} : { lease: opts.lease }) })
+  return {
+    runner,
+    close: () => {
+      alerts.stop()
+      void pool.close()
+    },
+  }
+}
+
+/** The scoring threads of ADW_DETECT_SCORING_THREADS; if they fail, scoring goes on in the runner's thread, and the log says so. */
+export function createForestPool(cfg: AdwatchConfig, log: Logger): ForestPool {
+  return new ForestPool(cfg.detectors.scoringThreads, {
+    onDegraded: (reason) => log.error({ reason }, 'isolation forest scoring threads stopped; scoring goes on in the runner thread (slower)'),
+  })
 }
 
 /**
