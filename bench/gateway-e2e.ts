@@ -107,10 +107,13 @@ export async function runEventToSocket(
         }
       }
     })()
-    probeSocket.on('windows', (u: WindowUpdate) => {
+    probeSocket.on('windows', (updates: WindowUpdate[]) => {
+      const now = Date.now()
+      for (const u of updates) onProbeUpdate(u, now)
+    })
+    const onProbeUpdate = (u: WindowUpdate, now: number) => {
       const k = probeIds.indexOf(u.id)
       if (k < 0) return
-      const now = Date.now()
       const counted = u.windows['1h'].impressions
       while (resolved[k]! < counted && resolved[k]! < sent[k]!.length) {
         const n = resolved[k]!++
@@ -118,7 +121,7 @@ export async function runEventToSocket(
         const foldedAt = folded[k]![n]
         if (foldedAt !== undefined) foldToSocket.push(now - foldedAt)
       }
-    })
+    }
 
     // KPL-aggregated per shard, as a producer at this rate would put them (and as kinesalite, one
     // Node process, can serve them: 10,000 separate records/s in and out are past its capacity).

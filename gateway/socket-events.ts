@@ -17,6 +17,9 @@ export interface EntityRef {
   readonly id: string
 }
 
+/** Updates per `windows` message at most: a burst (every entity of a big dashboard at once) comes as several, each a short task to parse. */
+export const WINDOW_BATCH_MAX = 500
+
 /** The live windows of one entity after a change (or on subscribe). */
 export interface WindowUpdate {
   readonly level: Level
@@ -80,7 +83,12 @@ export interface ClientToServerEvents {
 }
 
 export interface ServerToClientEvents {
-  windows: (update: WindowUpdate) => void
+  /**
+   * The windows of the watched entities that changed since the socket's previous `windows`
+   * message: one message per socket per push round (at most WINDOW_BATCH_MAX updates; more
+   * come as several), an entity at most once in it.
+   */
+  windows: (updates: WindowUpdate[]) => void
   settings: (change: SettingsChange) => void
   'alert:transition': (transition: AlertTransitionPush) => void
   'rule:changed': (change: RuleChangePush) => void

@@ -77,7 +77,12 @@ export function connectSocket(url: string, token: string | undefined): Promise<C
 /** Everything a socket receives, by event, with the time it arrived. */
 export function recordSocket(socket: ClientSocket): Array<{ event: string; atMs: number; payload: unknown }> {
   const log: Array<{ event: string; atMs: number; payload: unknown }> = []
-  socket.onAny((event: string, payload: unknown) => log.push({ event, atMs: Date.now(), payload }))
+  // A `windows` batch is logged as one entry per update, so tests wait for and count updates.
+  socket.onAny((event: string, payload: unknown) => {
+    const atMs = Date.now()
+    if (event === 'windows' && Array.isArray(payload)) for (const u of payload) log.push({ event, atMs, payload: u })
+    else log.push({ event, atMs, payload })
+  })
   return log
 }
 

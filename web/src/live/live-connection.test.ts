@@ -76,7 +76,8 @@ function setup(limit = Number.POSITIVE_INFINITY) {
 test('window pushes are coalesced per animation frame: the latest per entity, one batch', async () => {
   const { socket, frames, live, batches } = setup()
   live.open()
-  for (let i = 0; i < 300; i++) socket.fire('windows', windowUpdate(`c${i % 3}`, i))
+  // 100 messages of three updates each (as the gateway batches them per socket).
+  for (let i = 0; i < 300; i += 3) socket.fire('windows', [0, 1, 2].map((k) => windowUpdate(`c${(i + k) % 3}`, i + k)))
   assert.equal(frames.waiting, 1)
   frames.runFrame()
   assert.equal(batches.length, 1)

@@ -131,7 +131,9 @@ export class LiveConnection {
         opts.onAuthRejected?.(err.message)
       }
     })
-    this.socket.on('windows', (u) => this.windows.push(u))
+    this.socket.on('windows', (updates) => {
+      for (const u of updates) this.windows.push(u)
+    })
     this.socket.on('alert:transition', (t) => this.alerts.push(t))
     this.socket.on('rule:changed', (c) => this.ruleHandlers.forEach((h) => h(c)))
     this.socket.on('settings', (c) => this.settingsHandlers.forEach((h) => h(c)))
