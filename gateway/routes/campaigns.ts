@@ -74,11 +74,12 @@ export const campaignRoutes: FastifyPluginAsync<CampaignRoutesOptions> = async (
       const q = req.query
       const build = async () => rowsOf(tenant, await opts.entities.ids(tenant, 'campaign'))
       const sorted = await lists.derived(tenant, `${q.sort} ${q.order}`, build, (rows) => sortRows([...rows], q.sort, q.order))
-      // The serialised page is cached too: many dashboards ask for the same first page.
+      // The serialised page is cached too, as UTF-8 bytes: many dashboards ask for the same
+      // first page, and each answer then writes the bytes without encoding ~30 KB again.
       const body = await lists.derived(tenant, `${q.sort} ${q.order} ${q.account ?? ''} ${q.limit} ${q.offset}`, build, () => {
         const rows = q.account === undefined ? sorted : sorted.filter((r) => r.account === q.account)
         const page: PageDto<CampaignDto> = { items: rows.slice(q.offset, q.offset + q.limit), total: rows.length, limit: q.limit, offset: q.offset }
-        return reply.serialize(page)
+        return Buffer.from(reply.serialize(page) as string)
       })
       return reply.type('application/json; charset=utf-8').send(body)
     },
