@@ -38,7 +38,7 @@ export interface ModelStore {
   save(models: LevelModels): Promise<void>
 }
 
-/** One entity's latest scores, as written for rules to read. */
+/** One entity's scores of one minute (the latest, as written for rules to read; or any judged minute, for the history). */
 export interface ScoreRow {
   readonly entity: string
   readonly minuteMs: number
@@ -48,6 +48,11 @@ export interface ScoreRow {
 /** Where the latest scores go (Redis, with a TTL). */
 export interface ScoreStore {
   writeScores(tenant: string, level: Level, rows: readonly ScoreRow[]): Promise<void>
+}
+
+/** Where every judged minute's scores go (ClickHouse), for the dashboard's score bands. */
+export interface ScoreHistory {
+  append(tenant: string, level: Level, rows: readonly ScoreRow[]): Promise<void>
 }
 
 /** Per-tenant detector settings and retrain requests (Redis). */

@@ -7,7 +7,7 @@ import { createEntityDetectors } from './entity-detectors.ts'
 import { MINUTE_STRIDE } from './features.ts'
 import { MemoryFindingSink } from './finding.ts'
 import { decodeLevelModels, encodeLevelModels, type ModelRow, type ModelVersionRow } from './model-codec.ts'
-import type { DetectorSettingsSource, HistorySource, LiveSource, ModelStore, ScoreRow, ScoreStore } from './ports.ts'
+import type { DetectorSettingsSource, HistorySource, LiveSource, ModelStore, ScoreHistory, ScoreRow, ScoreStore } from './ports.ts'
 import { DetectorRunner, type RunnerSettings } from './runner.ts'
 import { busyCampaign, steadyHistory } from './testing/steady-minutes.ts'
 import { DEFAULT_TRAINING, type LevelModels } from './training.ts'
@@ -82,6 +82,15 @@ class MemoryScoreStore implements ScoreStore {
   }
 }
 
+class MemoryScoreHistory implements ScoreHistory {
+  readonly rows: Array<ScoreRow & { tenant: string; level: Level }> = []
+  fail: Error | undefined
+  async append(tenant: string, level: Level, rows: readonly ScoreRow[]) {
+    if (this.fail !== undefined) throw this.fail
+    for (const r of rows) this.rows.push({ ...r, tenant, level })
+  }
+}
+
 class MemorySettings implements DetectorSettingsSource {
   threshold = 0.8
   requests: string[] = []
@@ -106,15 +115,16 @@ function setup(w = world(), models = new MemoryModelStore(), opts: { held?: () =
   const clock = { now: LIVE + 40 * MIN + 20_000 }
   const sink = new MemoryFindingSink(() => clock.now)
   const scores = new MemoryScoreStore()
+  const scoreHistory = new MemoryScoreHistory()
   const settings = new MemorySettings()
   const logs: string[] = []
   const log = { info: (_o: unknown, m?: string) => logs.push(m ?? ''), warn: () => undefined, error: (o: unknown, m?: string) => logs.push(`ERROR ${m} ${(o as { err?: Error }).err?.message}`), debug: () => undefined }
   const runner = new DetectorRunner({
-    now: () => clock.now, detectors: createEntityDetectors([...DETECTOR_NAMES], 'test'), live: w.live, history: w.history, models, scores, settings, sink,
+    now: () => clock.now, detectors: createEntityDetectors([...DETECTOR_NAMES], 'test'), live: w.live, history: w.history, models, scores, scoreHistory, settings, sink,
     ...(opts.held ? { lease: { hold: async () => opts.held!(), release: async () => undefined } } : {}),
     log: log as never,
   }, SETTINGS)
-  return { w, clock, sink, scores, settings, models, runner, logs }
+  return { w, clock, sink, scores, scoreHistory, settings, models, runner, logs }
 }
 
 test('the first tick trains and saves the models, then judges the last closed minute of every entity', async () => {
@@ -199,6 +209,21 @@ test('after a pause the missed minutes are judged in order, up to the catch-up l
   s.clock.now += 120 * MIN
   const late = await s.runner.tick()
   assert.equal(late.minutesJudged, 2 * SETTINGS.maxCatchUpMin)
+  // Every judged minute is in the score history (the latest scores hold the last only).
+  const c1 = s.scoreHistory.rows.filter((r) => r.entity === 'cmp_1')
+  assert.equal(s.scoreHistory.rows.length, 2 * (1 + 5 + SETTINGS.maxCatchUpMin))
+  assert.deepEqual(c1.map((r) => r.minuteMs), [...c1.map((r) => r.minuteMs)].sort((a, b) => a - b), 'in order')
+  assert.equal(new Set(c1.map((r) => r.minuteMs)).size, c1.length, 'each minute once')
+  assert.deepEqual(c1.at(-1), { ...s.scores.latest.get('acme/campaign/cmp_1')!, tenant: 'acme', level: 'campaign' }, 'its last minute is the latest scores')
+})
+
+test('a failing score history is logged; the scores, findings and the tick go on', async () => {
+  const s = setup()
+  s.scoreHistory.fail = new Error('ClickHouse down')
+  const r = await s.runner.tick()
+  assert.equal(r.minutesJudged, 2)
+  assert.equal(s.scores.latest.size, 2)
+  assert.ok(s.logs.some((l) => l.startsWith('ERROR detector score history not written') && l.endsWith('ClickHouse down')), s.logs.join('\n'))
 })
 
 test('in the background a retraining does not hold the tick up; the new version replaces the old when done', async () => {

@@ -5,7 +5,7 @@ import { minuteAt } from './baseline.ts'
 import { EntityState, type BatchItem, type EntityDetector } from './detector.ts'
 import { EntityScorer } from './entity-scorer.ts'
 import type { DetectorFinding, FindingSink } from './finding.ts'
-import type { DetectorSettingsSource, HistorySource, LeaderLease, LiveSource, ModelStore, ScoreRow, ScoreStore } from './ports.ts'
+import type { DetectorSettingsSource, HistorySource, LeaderLease, LiveSource, ModelStore, ScoreHistory, ScoreRow, ScoreStore } from './ports.ts'
 import { LevelTrainer, modelsForEntity, type LevelModels, type TrainingOptions } from './training.ts'
 
 /**
@@ -53,6 +53,8 @@ export interface RunnerDeps {
   readonly history: HistorySource
   readonly models: ModelStore
   readonly scores: ScoreStore
+  /** Every judged minute's scores (optional: without it, only the latest are kept). A failed write is logged, not fatal. */
+  readonly scoreHistory?: ScoreHistory
   readonly settings: DetectorSettingsSource
   readonly sink: FindingSink
   readonly lease?: LeaderLease
@@ -245,6 +247,7 @@ export class DetectorRunner {
     const d = this.deps.detectors.length
     const entityModels = reads.map((r) => modelsForEntity(models, r.entity))
     const rows: ScoreRow[] = []
+    const history: ScoreRow[] = []
     let judgedMinutes = 0
     let scores = new Float64Array(0)
     // One batch per minute, oldest first: every entity that has that minute to judge.
@@ -266,6 +269,11 @@ export class DetectorRunner {
         const state = states.get(r.entity) as EntityState
         if (minuteMs >= r.silentBeforeMs) {
           judgedMinutes++
+          if (this.deps.scoreHistory !== undefined) {
+            const all: Record<string, number> = {}
+            this.deps.detectors.forEach((det, n) => (all[det.name] = scores[j * d + n] as number))
+            history.push({ entity: r.entity, minuteMs, scores: all })
+          }
           for (let det = 0; det < d; det++) {
             const score = scores[j * d + det] as number
             if (score < (limits[det] as number)) continue
@@ -288,6 +296,14 @@ export class DetectorRunner {
     }
     const scoreMs = performance.now() - t0
     await this.deps.scores.writeScores(tenant, level, rows)
+    if (this.deps.scoreHistory !== undefined && history.length > 0) {
+      try {
+        await this.deps.scoreHistory.append(tenant, level, history)
+      } catch (err) {
+        // Only the charts' score bands miss these minutes; the scores and findings went out.
+        this.deps.log.error({ err, tenant, level, minutes: history.length }, 'detector score history not written; the dashboard shows no score band for these minutes')
+      }
+    }
     // Entities the last training saw but found too sparse do not call for another one.
     const newWithoutBaseline = active.filter((e) => !models.baselines.has(e) && !models.sparse.has(e)).length
     return { entities: judged.length, minutes: judgedMinutes, withoutBaseline: active.length - judged.length, newWithoutBaseline, scoreMs }

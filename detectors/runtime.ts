@@ -5,6 +5,7 @@ import type { Logger } from '../core/log.ts'
 import { createDetectorAlertSink } from '../alerts/index.ts'
 import { ClickHouseHistorySource } from './clickhouse-history-source.ts'
 import { ClickHouseModelStore } from './clickhouse-model-store.ts'
+import { ClickHouseScoreHistory } from './clickhouse-score-history.ts'
 import { createEntityDetectors } from './entity-detectors.ts'
 import { ForestPool, type ForestBatchScorer } from './forest-pool.ts'
 import { FanoutFindingSink, LoggingFindingSink, type DetectorFinding, type FindingSink } from './finding.ts'
@@ -60,6 +61,7 @@ export function createDetectorRunner(
       history: new ClickHouseHistorySource(clients.clickhouse, cfg.clickhouse.database),
       models: new ClickHouseModelStore(clients.clickhouse, cfg.clickhouse.database),
       scores: new RedisScoreStore(clients.redis, prefix, cfg.detectors.scoreTtlSec),
+      scoreHistory: new ClickHouseScoreHistory(clients.clickhouse, cfg.clickhouse.database),
       settings: new RedisDetectorSettings(clients.redis, prefix),
       sink: opts.sink,
       ...(opts.lease === false ? {} : { lease: new RedisLeaderLease(clients.redis, prefix, cfg.detectors.runnerId, Math.max(3 * cfg.detectors.tickMs, 30_000)) }),

@@ -8,6 +8,8 @@ import { RedisKeys } from '../stream/redis-keys.ts'
 import { integrationConfig, requireServers } from '../stream/testing/integration-env.ts'
 import { historySql, ClickHouseHistorySource } from './clickhouse-history-source.ts'
 import { ClickHouseModelStore } from './clickhouse-model-store.ts'
+import { ClickHouseScoreHistory } from './clickhouse-score-history.ts'
+import { ClickHouseScoreSeries } from '../gateway/history/clickhouse-score-series.ts'
 import { RedisDetectorSettings, RedisLeaderLease, requestRetrain, setDetectorThreshold } from './redis-detector-settings.ts'
 import { RedisLiveSource } from './redis-live-source.ts'
 import { readDetectorScores, RedisScoreStore } from './redis-score-store.ts'
@@ -132,6 +134,24 @@ test('detector adapters against real Redis and ClickHouse', { timeout: 120_000 }
       assert.equal(JSON.stringify(loaded.baselines.get('cmp_1')), JSON.stringify(newer.baselines.get('cmp_1')))
       const x = new Float64Array([3, 0, -1, 0, 0, 0, 2])
       assert.equal(loaded.levelForest?.forest.score(x), newer.levelForest?.forest.score(x))
+    })
+    await t.test('score history: every judged minute is stored; the gateway reads the highest score per minute of one entity, its tenant only', async () => {
+      const history = new ClickHouseScoreHistory(ch, cfg.clickhouse.database)
+      const reader = new ClickHouseScoreSeries(ch, cfg.clickhouse.database)
+      const m0 = Math.floor(Date.now() / MIN) * MIN - 10 * MIN
+      await history.append('acme', 'campaign', [
+        { entity: 'cmp_1', minuteMs: m0, scores: { iforest: 0.25, ewma: 0.5 } },
+        { entity: 'cmp_1', minuteMs: m0 + MIN, scores: { iforest: 0.125, ewma: 0.9375 } },
+        { entity: 'cmp_2', minuteMs: m0, scores: { iforest: 0.75 } },
+      ])
+      await history.append('globex', 'campaign', [{ entity: 'cmp_1', minuteMs: m0 + 2 * MIN, scores: { iforest: 1 } }])
+      // A minute judged again (a runner restart) is still one point.
+      await history.append('acme', 'campaign', [{ entity: 'cmp_1', minuteMs: m0, scores: { iforest: 0.25, ewma: 0.5 } }])
+      assert.deepEqual(await reader.scoreSeries('acme', 'campaign', 'cmp_1', m0 - HOUR, m0 + HOUR), { timesSec: [m0 / 1000, m0 / 1000 + 60], maxScore: [0.5, 0.9375] })
+      assert.deepEqual(await reader.scoreSeries('acme', 'campaign', 'cmp_1', m0 + MIN, m0 + HOUR), { timesSec: [m0 / 1000 + 60], maxScore: [0.9375] }, 'from is inclusive')
+      assert.deepEqual(await reader.scoreSeries('acme', 'account', 'cmp_1', m0 - HOUR, m0 + HOUR), { timesSec: [], maxScore: [] })
+      assert.deepEqual((await reader.scoreSeries('globex', 'campaign', 'cmp_1', m0 - HOUR, m0 + HOUR)).maxScore, [1])
+      assert.deepEqual(await reader.scoreSeries("acme' OR '1'='1", 'campaign', 'cmp_1', m0 - HOUR, m0 + HOUR), { timesSec: [], maxScore: [] }, 'values are quoted')
     })
   } finally {
     await admin.command({ query: sql`DROP DATABASE IF EXISTS ${ident(cfg.clickhouse.database)}`.text }).catch(() => undefined)

@@ -330,3 +330,11 @@ export interface ConfigValidationDto {
   readonly ok: boolean
   readonly problems: readonly ConfigProblemDto[]
 }
+
+/** An entity's detector score history (`GET /detectors/scores/:level/:id`): the highest score of any detector per judged minute. */
+export interface ScoreSeriesDto {
+  /** Start of each judged minute, epoch seconds, oldest first. */
+  readonly timesSec: readonly number[]
+  /** Highest score (0–1) of any detector in that minute. */
+  readonly maxScore: readonly number[]
+}

@@ -4,7 +4,7 @@ import type { AccountSettings, CampaignSettings } from '../stream/entity-setting
 import type { Level } from '../stream/event.ts'
 import type { EntityWindows } from '../stream/live-windows.ts'
 import type { PutInput } from '../stream/producer/put-records.ts'
-import type { TimeSeriesDto } from './api-types.ts'
+import type { ScoreSeriesDto, TimeSeriesDto } from './api-types.ts'
 import type { ApiKeyStore } from './auth/api-key-store.ts'
 import type { Authenticator } from './auth/authenticator.ts'
 import type { GatewayMetrics } from './metrics.ts'
@@ -176,6 +176,8 @@ export interface DetectorCatalog {
    * window, bounded in number), the most anomalous first; entities without scores are left out.
    */
   latestScores(tenant: string, level: Level, nowMs: number): Promise<EntityScores[]>
+  /** The highest score of any detector per judged minute of one entity in [fromMs, toMs) (ClickHouse). */
+  scoreSeries(tenant: string, level: Level, entity: string, fromMs: number, toMs: number): Promise<ScoreSeriesDto>
 }
 
 /** One dependency /ready checks; resolves when reachable, rejects (or times out) when not. */

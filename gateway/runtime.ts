@@ -21,6 +21,7 @@ import { ClickHouseRollupReader } from '../rules/backtest-reader.ts'
 import { RedisRuleStore } from '../rules/rule-store.ts'
 import { EntitySettingsStore } from '../stream/entity-settings.ts'
 import { GatewayBacktester } from './history/backtester.ts'
+import { ClickHouseScoreSeries } from './history/clickhouse-score-series.ts'
 import { ClickHouseDetectorModels } from './history/clickhouse-detector-models.ts'
 import { RedisDetectorCatalog } from './live/redis-detector-catalog.ts'
 import { GatewayMetrics, type ExternalMetricSources, type IngestStatsSource } from './metrics.ts'
@@ -112,6 +113,7 @@ export async function startGatewayRuntime(cfg: AdwatchConfig, log: Logger, opts:
         cfg.redis.keyPrefix,
         { names: cfg.detectors.detectors, levels: cfg.detectors.levels, defaultThreshold: cfg.detectors.threshold, activeWindowMs: cfg.detectors.activeWindowMin * 60_000, maxEntities: 5_000 },
         new ClickHouseDetectorModels(clickhouse, cfg.clickhouse.database),
+        new ClickHouseScoreSeries(clickhouse, cfg.clickhouse.database),
       ),
     },
     cfg,

@@ -4,7 +4,9 @@ import { after, before, test } from 'node:test'
 import type { Browser, Page } from 'playwright-core'
 import { buildWeb } from './build.ts'
 import { artifact, launchChromium } from './testing/browser.ts'
-import { spikeEvents, startDashboardStack, type DashboardStack } from './testing/dashboard-stack.ts'
+import { createClickHouse } from '../core/clickhouse.ts'
+import { ClickHouseScoreHistory } from '../detectors/clickhouse-score-history.ts'
+import { spikeEvents, startDashboardStack, TENANT, type DashboardStack } from './testing/dashboard-stack.ts'
 
 /**
  * The dashboard in Debian's Chromium against the real local stack (Redis, ClickHouse and
@@ -46,6 +48,12 @@ before(async () => {
   // Faster polling and ticks than the defaults, so event ▸ alert fits the 2 s budget on this machine.
   stack = await startDashboardStack({ name: 'webui', campaigns: 300, ratePerSec: 800, env: { ADW_POLL_IDLE_MS: '50', ADW_RULES_TICK_MS: '250' } })
   await stack.saveRule(SPIKE_RULE)
+  // Detector scores of the last minutes of every campaign, as the detector runner writes them
+  // (no runner here): the selected campaign's charts draw them as a band.
+  const ch = createClickHouse(stack.cfg.clickhouse)
+  const minute = Math.floor(Date.now() / 60_000) * 60_000
+  await new ClickHouseScoreHistory(ch, stack.cfg.clickhouse.database).append(TENANT, 'campaign', stack.catalogue.campaigns.flatMap((c) => [3, 2].map((k) => ({ entity: c.id, minuteMs: minute - k * 60_000, scores: { ewma: 0.3 * k, iforest: 0.1 } }))))
+  await ch.close()
   browser = await launchChromium()
   page = await browser.newPage({ viewport: { width: 1280, height: 800 } })
   page.on('pageerror', (e) => pageErrors.push(e.message))
@@ -112,6 +120,8 @@ test("a chart's last point advances as events flow", { timeout: 120_000 }, async
   )
   const later = await chartLast('chart-spend')
   assert.ok(later.x > first.x || later.y > first.y, `last point ${JSON.stringify(first)} → ${JSON.stringify(later)}`)
+  // The detector score band: the two minutes of score history written above.
+  await page.waitForFunction(() => document.querySelector('[data-testid=chart-spend] [data-score-band]')?.getAttribute('data-score-band') === '2', null, { timeout: 10_000 })
   assert.ok(later.points >= 2, 'the hour of history is drawn, not only the live minute')
 })
 

@@ -4,7 +4,9 @@ import { RedisDetectorSettings } from '../../detectors/redis-detector-settings.t
 import type { Level } from '../../stream/event.ts'
 import { RedisKeys } from '../../stream/redis-keys.ts'
 import type { DetectorCatalog, DetectorModelInfo, EntityScores } from '../deps.ts'
+import type { ScoreSeriesDto } from '../api-types.ts'
 import type { DetectorModelReader } from '../history/clickhouse-detector-models.ts'
+import type { ScoreSeriesReader } from '../history/clickhouse-score-series.ts'
 
 /** What the catalog knows of the runner's configuration. */
 export interface DetectorCatalogSettings {
@@ -37,6 +39,7 @@ export class RedisDetectorCatalog implements DetectorCatalog {
     private readonly keyPrefix: string,
     private readonly config: DetectorCatalogSettings,
     private readonly modelReader: DetectorModelReader,
+    private readonly scoreReader: ScoreSeriesReader,
   ) {
     this.names = config.names
     this.levels = config.levels
@@ -46,6 +49,10 @@ export class RedisDetectorCatalog implements DetectorCatalog {
 
   models(tenant: string): Promise<DetectorModelInfo[]> {
     return this.modelReader.models(tenant)
+  }
+
+  scoreSeries(tenant: string, level: Level, entity: string, fromMs: number, toMs: number): Promise<ScoreSeriesDto> {
+    return this.scoreReader.scoreSeries(tenant, level, entity, fromMs, toMs)
   }
 
   thresholds(tenant: string): Promise<Map<string, number>> {

@@ -105,3 +105,25 @@ test('a store failure is 503', async () => {
   assert.deepEqual([res.statusCode, res.json().error.code], [503, 'ADW_GATEWAY_UNAVAILABLE'])
   await t.close()
 })
+
+test('score history of one entity: the highest score per judged minute in the range, oldest first; only the caller\'s tenant; 400s name the field', async () => {
+  const t = await buildTestGateway()
+  const MIN = 60_000
+  const at = (k: number) => TEST_NOW - k * MIN
+  t.detectors.historyOf.set('acme', new Map([['campaign/c1', new Map([[at(90), 0.2], [at(30), 0.95], [at(31), 0.4], [at(1), 0.1]])]]))
+  t.detectors.historyOf.set('globex', new Map([['campaign/c1', new Map([[at(5), 0.99]])]]))
+  const h = bearer(await t.jwt('acme', 'viewer'))
+  const get = (q: string) => t.gateway.app.inject({ url: `/api/v1/detectors/scores/campaign/c1${q}`, headers: h })
+  const lastHour = await get('')
+  assert.equal(lastHour.statusCode, 200)
+  assert.deepEqual(lastHour.json(), { timesSec: [at(31) / 1000, at(30) / 1000, at(1) / 1000], maxScore: [0.4, 0.95, 0.1] }, 'the last hour by default; globex\'s minute is not there')
+  assert.deepEqual((await get(`?from=${at(120)}&to=${at(60)}`)).json(), { timesSec: [at(90) / 1000], maxScore: [0.2] })
+  assert.deepEqual((await t.gateway.app.inject({ url: '/api/v1/detectors/scores/account/a9', headers: h })).json(), { timesSec: [], maxScore: [] }, 'never scored: empty')
+  for (const [q, field] of [[`?from=${at(1)}&to=${at(2)}`, 'querystring/from'], [`?from=${at(32 * 1440)}`, 'querystring/from'], ['?to=yesterday', 'querystring/to'], ['?step=60', 'querystring/step']] as const) {
+    const r = await get(q)
+    assert.deepEqual([r.statusCode, r.json().error.field], [400, field], q)
+  }
+  assert.deepEqual([(await t.gateway.app.inject({ url: '/api/v1/detectors/scores/galaxy/c1', headers: h })).json().error.field], ['params/level'])
+  assert.equal((await t.gateway.app.inject({ url: '/api/v1/detectors/scores/campaign/c1' })).statusCode, 401)
+  await t.close()
+})

@@ -1,10 +1,11 @@
 import type { FastifyPluginAsync } from 'fastify'
 import type { Level } from '../../stream/event.ts'
-import type { DetectorDto, DetectorScoreDto, DetectorStatus, PageDto } from '../api-types.ts'
+import type { DetectorDto, DetectorScoreDto, DetectorStatus, PageDto, ScoreSeriesDto } from '../api-types.ts'
 import type { DetectorCatalog, DetectorModelInfo, EntityScores } from '../deps.ts'
-import { NotFoundError } from '../errors.ts'
+import { InvalidRequestError, NotFoundError } from '../errors.ts'
 import { principalOf } from '../plugins/auth.ts'
-import { errorResponses, levelSchema, pageSchema } from './schemas.ts'
+import { entityIdSchema, errorResponses, levelSchema, pageSchema } from './schemas.ts'
+import { parseInstant } from './timeseries.ts'
 
 export interface DetectorRoutesOptions {
   readonly detectors: DetectorCatalog
@@ -34,6 +35,13 @@ const scoreSchema = {
   properties: { level: { type: 'string' }, entity: { type: 'string' }, scores: { type: 'object', additionalProperties: { type: ['number', 'null'] } }, at: { type: 'string' } },
   required: ['level', 'entity', 'scores', 'at'],
 } as const
+const scoreSeriesSchema = {
+  type: 'object',
+  properties: { timesSec: { type: 'array', items: { type: 'number' } }, maxScore: { type: 'array', items: { type: 'number' } } },
+  required: ['timesSec', 'maxScore'],
+} as const
+/** Longest score history one request reads (31 days: 44,640 minutes). */
+const MAX_SCORE_RANGE_MS = 31 * 86_400_000
 const nameParams = { type: 'object', properties: { name: { type: 'string', pattern: '^[a-z_]{1,40}$' } }, required: ['name'] } as const
 const listSchema = { type: 'object', properties: { items: { type: 'array', items: detectorSchema }, total: { type: 'integer' }, limit: { type: 'integer' }, offset: { type: 'integer' } }, required: ['items', 'total', 'limit', 'offset'] } as const
 
@@ -80,6 +88,32 @@ export const detectorRoutes: FastifyPluginAsync<DetectorRoutesOptions> = async (
       const q = req.query
       const all = await catalog.latestScores(principalOf(req).tenant, q.level, opts.now())
       return { items: all.slice(q.offset, q.offset + q.limit).map((s) => scoreDto(q.level, s, catalog.names)), total: all.length, limit: q.limit, offset: q.offset }
+    },
+  })
+
+  app.get<{ Params: { level: Level; id: string }; Querystring: { from?: string; to?: string } }>('/detectors/scores/:level/:id', {
+    config: { access: { role: 'viewer' } },
+    schema: {
+      tags: ['detectors'],
+      summary: 'Score history of one entity: the highest score (0–1) of any detector per judged minute, columnar (the charts\' score band)',
+      params: { type: 'object', properties: { level: levelSchema, id: entityIdSchema }, required: ['level', 'id'] },
+      querystring: {
+        type: 'object',
+        properties: {
+          from: { type: 'string', maxLength: 40, description: 'ISO-8601 or epoch ms; default: `to` minus one hour' },
+          to: { type: 'string', maxLength: 40, description: 'ISO-8601 or epoch ms; default: now' },
+        },
+        additionalProperties: false,
+      },
+      response: { 200: scoreSeriesSchema, ...errorResponses() },
+    },
+    handler: async (req): Promise<ScoreSeriesDto> => {
+      const toMs = req.query.to === undefined ? opts.now() : parseInstant(req.query.to, 'querystring/to')
+      const fromMs = req.query.from === undefined ? toMs - 3_600_000 : parseInstant(req.query.from, 'querystring/from')
+      if (fromMs >= toMs) throw new InvalidRequestError('querystring/from', 'must be before to')
+      if (toMs - fromMs > MAX_SCORE_RANGE_MS) throw new InvalidRequestError('querystring/from', 'must be at most 31 days before to')
+      // An entity never scored (or of another tenant: the tenant is the caller's) has an empty history, not a 404.
+      return catalog.scoreSeries(principalOf(req).tenant, req.params.level, req.params.id, fromMs, toMs)
     },
   })
 

@@ -3,6 +3,7 @@ import { RuleExistsError, RuleInvalidError, RuleNotFoundError } from '../../rule
 import type { Rule, StoredRule } from '../../rules/rule-model.ts'
 import { validateRule } from '../../rules/validate-rule.ts'
 import type { Level } from '../../stream/event.ts'
+import type { ScoreSeriesDto } from '../api-types.ts'
 import type { Backtester, DetectorCatalog, DetectorModelInfo, EntityScores, RuleStore } from '../deps.ts'
 
 /** In-memory stand-ins for the rules and detectors stores, for unit tests with app.inject(). */
@@ -114,5 +115,12 @@ export class MemoryDetectorCatalog implements DetectorCatalog {
   }
   async latestScores(tenant: string, level: Level): Promise<EntityScores[]> {
     return this.scoresOf.get(tenant)?.get(level) ?? []
+  }
+  /** tenant → "level/entity" → minute (ms) → highest score. */
+  readonly historyOf = new Map<string, Map<string, Map<number, number>>>()
+  async scoreSeries(tenant: string, level: Level, entity: string, fromMs: number, toMs: number): Promise<ScoreSeriesDto> {
+    if (this.fail !== undefined) throw this.fail
+    const minutes = [...(this.historyOf.get(tenant)?.get(`${level}/${entity}`) ?? new Map<number, number>())].filter(([ms]) => ms >= fromMs && ms < toMs).sort((a, b) => a[0] - b[0])
+    return { timesSec: minutes.map(([ms]) => ms / 1000), maxScore: minutes.map(([, s]) => s) }
   }
 }

@@ -1,5 +1,5 @@
 import type { AccountDto, AlertTransitionDto, CampaignDto, CursorPageDto, Level, PageDto, TimeSeriesDto } from '../../../gateway/api-types.ts'
-import { ApiError, type ApiClient } from './api-client.ts'
+import type { ApiClient } from './api-client.ts'
 import type {
   AlertDto, BacktestRequest, BacktestResultDto, DetectorDto, DetectorScoreDto, ScoreSeriesDto, SilenceDto, SilenceInput, StoredRuleDto, ValidationDto,
 } from './proposed-types.ts'
@@ -22,12 +22,9 @@ const PAGE = 1000
 const CAMPAIGN_PAGE = 250
 
 /**
- * Every REST call the dashboard makes, in one place, typed against gateway/api-types.ts (and
- * proposed-types.ts for routes still being built).
+ * Every REST call the dashboard makes, in one place, typed against gateway/api-types.ts.
  */
 export class AdwatchApi {
-  private noScoreSeries = false
-
   constructor(readonly http: ApiClient) {}
 
   me(): Promise<MeDto> {
@@ -114,22 +111,9 @@ export class AdwatchApi {
     return this.http.get('/detectors/scores', { level, limit })
   }
 
-  /**
-   * Score history of one entity for the charts' score band. The gateway has no such route yet
-   * (`GET /detectors/scores/:level/:id` is proposed): after its first 404 the dashboard stops
-   * asking for the session and answers undefined (no band).
-   */
-  async scoreSeries(level: Level, id: string, fromMs: number, toMs: number, signal?: AbortSignal): Promise<ScoreSeriesDto | undefined> {
-    if (this.noScoreSeries) return undefined
-    try {
-      return await this.http.get<ScoreSeriesDto>(`/detectors/scores/${level}/${encodeURIComponent(id)}`, { from: fromMs, to: toMs }, signal)
-    } catch (err) {
-      if (err instanceof ApiError && err.status === 404 && err.code === 'ADW_GATEWAY_NOT_FOUND' && /^no route /.test(err.message)) {
-        this.noScoreSeries = true
-        return undefined
-      }
-      throw err
-    }
+  /** Score history of one entity (highest detector score per judged minute) for the charts' score band. */
+  scoreSeries(level: Level, id: string, fromMs: number, toMs: number, signal?: AbortSignal): Promise<ScoreSeriesDto> {
+    return this.http.get(`/detectors/scores/${level}/${encodeURIComponent(id)}`, { from: Math.floor(fromMs), to: Math.ceil(toMs) }, signal)
   }
 
   retrain(name: string): Promise<DetectorDto> {

@@ -10,10 +10,6 @@ export type {
 } from '../../../gateway/api-types.ts'
 // So did alerts and silences.
 export type { AlertDto, AlertPhase, AlertSeverity, MatcherDto, SilenceDto, SilenceInput } from '../../../gateway/api-types.ts'
+// And the score history.
+export type { ScoreSeriesDto } from '../../../gateway/api-types.ts'
 
-/** Score history of one entity for the chart bands (`GET /detectors/scores/:level/:id`). */
-export interface ScoreSeriesDto {
-  readonly timesSec: readonly number[]
-  /** Highest score of any detector per bucket (0–1). */
-  readonly maxScore: readonly number[]
-}

@@ -147,10 +147,10 @@ export function EntityCharts({ entity }: { entity: EntityRef }) {
       }
       try {
         const s = await api.scoreSeries(entity.level, entity.id, now - r.ms, now, controller.signal)
-        scores.current = s === undefined ? undefined : { timesSec: s.timesSec, scores: s.maxScore }
-        if (s !== undefined) source.changed()
+        scores.current = { timesSec: s.timesSec, scores: s.maxScore }
+        source.changed()
       } catch {
-        scores.current = undefined // detectors not available: no score band
+        scores.current = undefined // score history unavailable (ClickHouse down): no score band, the charts go on
       }
       // In live mode, closed minutes are corrected shortly after each minute ends.
       const wait = range === '1h' ? 60_000 - (Date.now() % 60_000) + SETTLE_MS : HISTORY_REFRESH_MS
