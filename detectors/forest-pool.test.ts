@@ -28,14 +28,7 @@ for (const threads of [1, 2]) {
     try {
       await pool.whenStarted()
       assert.equal(pool.parallel, true)
-      for (const count of [1, 100, 1_024, 5_003, 10_000, 40_001]) {
-        const rows = gaussianRows(count, count)
-        const want = new Float64Array(count)
-        forest.scoreMany(rows, count, want)
-        const got = new Float64Array(count).fill(Number.NaN)
-        pool.scoreMany(forest, rows, count, got)
-        assert.deepEqual(got, want, `${count} rows`)
-      }
+      for (const count of [1, 100, 1_024, 5_003, 10_000, 40_001]) assertSameAsForest(pool, count, count)
       // A second forest: its layout is sent to the threads on first use.
       const other = IsolationForest.fit(gaussianRows(5_000, 9), DIMS, { trees: 20, sampleSize: 128, seed: 4 })
       const rows = gaussianRows(3_000, 77)
@@ -51,27 +44,27 @@ for (const threads of [1, 2]) {
   })
 }
 
+/** What the pool scores for `count` rows equals IsolationForest.scoreMany's. */
+function assertSameAsForest(pool: ForestPool, count: number, seed: number): void {
+  const rows = gaussianRows(count, seed)
+  const want = new Float64Array(count)
+  forest.scoreMany(rows, count, want)
+  const got = new Float64Array(count).fill(Number.NaN)
+  pool.scoreMany(forest, rows, count, got)
+  assert.deepEqual(got, want, `${count} rows`)
+}
+
 test('a closed pool scores on the calling thread, with the same results', async () => {
   const pool = new ForestPool(1)
   await pool.whenStarted()
   await pool.close()
   assert.equal(pool.parallel, false)
-  const rows = gaussianRows(2_000, 5)
-  const want = new Float64Array(2_000)
-  forest.scoreMany(rows, 2_000, want)
-  const got = new Float64Array(2_000)
-  pool.scoreMany(forest, rows, 2_000, got)
-  assert.deepEqual(got, want)
+  assertSameAsForest(pool, 2_000, 5)
 })
 
 test('with no threads the pool is serial from the start', async () => {
   const pool = new ForestPool(0)
   await pool.whenStarted()
   assert.equal(pool.parallel, false)
-  const rows = gaussianRows(2_000, 6)
-  const want = new Float64Array(2_000)
-  forest.scoreMany(rows, 2_000, want)
-  const got = new Float64Array(2_000)
-  pool.scoreMany(forest, rows, 2_000, got)
-  assert.deepEqual(got, want)
+  assertSameAsForest(pool, 2_000, 6)
 })

@@ -4,7 +4,7 @@ import type { DetectorDto, DetectorScoreDto, DetectorStatus, PageDto, ScoreSerie
 import type { DetectorCatalog, DetectorModelInfo, EntityScores } from '../deps.ts'
 import { InvalidRequestError, NotFoundError } from '../errors.ts'
 import { principalOf } from '../plugins/auth.ts'
-import { entityIdSchema, errorResponses, levelSchema, pageSchema } from './schemas.ts'
+import { entityParamsSchema, errorResponses, levelSchema, pageSchema, timeRangeQueryProperties } from './schemas.ts'
 import { parseInstant } from './timeseries.ts'
 
 export interface DetectorRoutesOptions {
@@ -96,15 +96,8 @@ export const detectorRoutes: FastifyPluginAsync<DetectorRoutesOptions> = async (
     schema: {
       tags: ['detectors'],
       summary: 'Score history of one entity: the highest score (0–1) of any detector per judged minute, columnar (the charts\' score band)',
-      params: { type: 'object', properties: { level: levelSchema, id: entityIdSchema }, required: ['level', 'id'] },
-      querystring: {
-        type: 'object',
-        properties: {
-          from: { type: 'string', maxLength: 40, description: 'ISO-8601 or epoch ms; default: `to` minus one hour' },
-          to: { type: 'string', maxLength: 40, description: 'ISO-8601 or epoch ms; default: now' },
-        },
-        additionalProperties: false,
-      },
+      params: entityParamsSchema,
+      querystring: { type: 'object', properties: timeRangeQueryProperties, additionalProperties: false },
       response: { 200: scoreSeriesSchema, ...errorResponses() },
     },
     handler: async (req): Promise<ScoreSeriesDto> => {

@@ -8,6 +8,15 @@ import { ROLES } from '../auth/principal.ts'
 
 export const entityIdSchema = { type: 'string', minLength: 1, maxLength: 256 } as const
 export const levelSchema = { type: 'string', enum: LEVELS } as const
+
+/** Params of a route about one entity: `/:level/:id`. */
+export const entityParamsSchema = { type: 'object', properties: { level: levelSchema, id: entityIdSchema }, required: ['level', 'id'] } as const
+
+/** Querystring properties of a time range (parse with parseInstant; the route applies the defaults). */
+export const timeRangeQueryProperties = {
+  from: { type: 'string', maxLength: 40, description: 'ISO-8601 or epoch ms; default: `to` minus one hour' },
+  to: { type: 'string', maxLength: 40, description: 'ISO-8601 or epoch ms; default: now' },
+} as const
 export const roleSchema = { type: 'string', enum: ROLES } as const
 
 const nullableNumber = { type: ['number', 'null'] } as const

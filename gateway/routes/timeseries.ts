@@ -4,7 +4,7 @@ import type { Level } from '../../stream/event.ts'
 import type { EntityCatalog, TimeSeriesReader } from '../deps.ts'
 import { InvalidRequestError, NotFoundError } from '../errors.ts'
 import { principalOf } from '../plugins/auth.ts'
-import { entityIdSchema, errorResponses, levelSchema } from './schemas.ts'
+import { entityParamsSchema, errorResponses, levelSchema, timeRangeQueryProperties } from './schemas.ts'
 
 export interface TimeSeriesRoutesOptions {
   readonly series: TimeSeriesReader
@@ -29,12 +29,11 @@ export const timeSeriesRoutes: FastifyPluginAsync<TimeSeriesRoutesOptions> = asy
     schema: {
       tags: ['history'],
       summary: 'Per-bucket sums of an entity from the minute rollups',
-      params: { type: 'object', properties: { level: levelSchema, id: entityIdSchema }, required: ['level', 'id'] },
+      params: entityParamsSchema,
       querystring: {
         type: 'object',
         properties: {
-          from: { type: 'string', maxLength: 40, description: 'ISO-8601 or epoch ms; default: `to` minus one hour' },
-          to: { type: 'string', maxLength: 40, description: 'ISO-8601 or epoch ms; default: now' },
+          ...timeRangeQueryProperties,
           step: { type: 'integer', minimum: 60, maximum: 86_400, multipleOf: 60, default: 60, description: 'bucket size, seconds' },
         },
         additionalProperties: false,
