@@ -171,6 +171,7 @@ const SPEC = {
   ADW_DETECT_TRAIN_DAYS: positiveInt({ default: 7, desc: 'days of ClickHouse minute rollups a training reads' }),
   ADW_DETECT_RETRAIN_HOURS: positiveInt({ default: 24, desc: 'models older than this are retrained (also on request: detectors/cli.ts retrain)' }),
   ADW_DETECT_NEW_ENTITY_RETRAIN_MIN: positiveInt({ default: 60, desc: 'when active entities have no baseline yet, models at least this old are retrained for them' }),
+  ADW_DETECT_SCORE_HISTORY_DAYS: positiveInt({ default: 14, desc: 'days of per-minute detector scores kept in ClickHouse for the charts\' score band (older days are dropped hourly)' }),
   ADW_DETECT_SCORE_TTL_SEC: positiveInt({ default: 900, desc: 'TTL of an entity\'s latest scores in Redis (renewed at every tick that judges it)' }),
   ADW_DETECT_TREES: positiveInt({ default: 50, desc: 'isolation forest trees of a level model (scoring time grows with them)' }),
   ADW_DETECT_SCORING_THREADS: nonNegativeInt({ default: Math.min(3, Math.max(0, os.availableParallelism() - 1)), desc: 'extra threads scoring large isolation forest batches (default CPUs − 1, at most 3; 0: the runner thread only)' }),
@@ -297,6 +298,8 @@ export interface DetectorsConfig {
   readonly retrainHours: number
   readonly newEntityRetrainMin: number
   readonly scoreTtlSec: number
+  /** Days of score history kept in ClickHouse. */
+  readonly scoreHistoryDays: number
   readonly trees: number
   /** Worker threads sharing large isolation forest batches (0: none). */
   readonly scoringThreads: number
@@ -430,6 +433,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AdwatchConfig 
       retrainHours: e.ADW_DETECT_RETRAIN_HOURS,
       newEntityRetrainMin: e.ADW_DETECT_NEW_ENTITY_RETRAIN_MIN,
       scoreTtlSec: e.ADW_DETECT_SCORE_TTL_SEC,
+      scoreHistoryDays: e.ADW_DETECT_SCORE_HISTORY_DAYS,
       trees: e.ADW_DETECT_TREES,
       scoringThreads: e.ADW_DETECT_SCORING_THREADS,
       sampleSize: e.ADW_DETECT_SAMPLE_SIZE,

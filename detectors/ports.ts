@@ -53,6 +53,8 @@ export interface ScoreStore {
 /** Where every judged minute's scores go (ClickHouse), for the dashboard's score bands. */
 export interface ScoreHistory {
   append(tenant: string, level: Level, rows: readonly ScoreRow[]): Promise<void>
+  /** Drops the minutes of days older than the retention (the runner calls it about hourly); resolves with the days dropped. */
+  prune?(nowMs: number): Promise<string[]>
 }
 
 /** Per-tenant detector settings and retrain requests (Redis). */

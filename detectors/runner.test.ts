@@ -84,10 +84,15 @@ class MemoryScoreStore implements ScoreStore {
 
 class MemoryScoreHistory implements ScoreHistory {
   readonly rows: Array<ScoreRow & { tenant: string; level: Level }> = []
+  readonly prunedAt: number[] = []
   fail: Error | undefined
   async append(tenant: string, level: Level, rows: readonly ScoreRow[]) {
     if (this.fail !== undefined) throw this.fail
     for (const r of rows) this.rows.push({ ...r, tenant, level })
+  }
+  async prune(nowMs: number) {
+    this.prunedAt.push(nowMs)
+    return []
   }
 }
 
@@ -215,6 +220,17 @@ test('after a pause the missed minutes are judged in order, up to the catch-up l
   assert.deepEqual(c1.map((r) => r.minuteMs), [...c1.map((r) => r.minuteMs)].sort((a, b) => a - b), 'in order')
   assert.equal(new Set(c1.map((r) => r.minuteMs)).size, c1.length, 'each minute once')
   assert.deepEqual(c1.at(-1), { ...s.scores.latest.get('acme/campaign/cmp_1')!, tenant: 'acme', level: 'campaign' }, 'its last minute is the latest scores')
+})
+
+test('old score history is pruned at most once an hour', async () => {
+  const s = setup()
+  const t0 = s.clock.now
+  await s.runner.tick()
+  s.clock.now += 5 * MIN
+  await s.runner.tick()
+  s.clock.now = t0 + 60 * MIN
+  await s.runner.tick()
+  assert.deepEqual(s.scoreHistory.prunedAt, [t0, t0 + 60 * MIN])
 })
 
 test('a failing score history is logged; the scores, findings and the tick go on', async () => {

@@ -93,6 +93,8 @@ export class DetectorRunner {
   private readonly training = new Map<string, Promise<void>>()
   private readonly finished: TickReport['trained'][number][] = []
   private readonly lacking = new Map<string, number>()
+  /** When (runner clock) the score history was last pruned. */
+  private prunedAtMs = -Infinity
 
   constructor(private readonly deps: RunnerDeps, private readonly settings: RunnerSettings) {
     this.scorer = new EntityScorer(deps.detectors)
@@ -140,6 +142,20 @@ export class DetectorRunner {
     const report = await this.judgeClosedMinutes()
     await this.deps.afterTick?.(report, this.deps.now())
     return report
+  }
+
+  /** Drops score-history days past the retention, at most once an hour; a failure is logged and tried again next hour. */
+  private async pruneScoreHistory(): Promise<void> {
+    const history = this.deps.scoreHistory
+    const nowMs = this.deps.now()
+    if (history?.prune === undefined || nowMs - this.prunedAtMs < SCORE_HISTORY_PRUNE_EVERY_MS) return
+    this.prunedAtMs = nowMs
+    try {
+      const days = await history.prune(nowMs)
+      if (days.length > 0) this.deps.log.info({ days }, 'old detector score history dropped')
+    } catch (err) {
+      this.deps.log.error({ err }, 'dropping old detector score history failed; trying again in an hour')
+    }
   }
 
   private async judgeClosedMinutes(): Promise<TickReport> {
@@ -303,12 +319,16 @@ export class DetectorRunner {
         // Only the charts' score bands miss these minutes; the scores and findings went out.
         this.deps.log.error({ err, tenant, level, minutes: history.length }, 'detector score history not written; the dashboard shows no score band for these minutes')
       }
+      await this.pruneScoreHistory()
     }
     // Entities the last training saw but found too sparse do not call for another one.
     const newWithoutBaseline = active.filter((e) => !models.baselines.has(e) && !models.sparse.has(e)).length
     return { entities: judged.length, minutes: judgedMinutes, withoutBaseline: active.length - judged.length, newWithoutBaseline, scoreMs }
   }
 }
+
+/** How often the runner drops score-history days past the retention. */
+const SCORE_HISTORY_PRUNE_EVERY_MS = 3_600_000
 
 function key(tenant: string, level: Level): string {
   return `${tenant}\u0000${level}`

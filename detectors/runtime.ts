@@ -61,7 +61,7 @@ export function createDetectorRunner(
       history: new ClickHouseHistorySource(clients.clickhouse, cfg.clickhouse.database),
       models: new ClickHouseModelStore(clients.clickhouse, cfg.clickhouse.database),
       scores: new RedisScoreStore(clients.redis, prefix, cfg.detectors.scoreTtlSec),
-      scoreHistory: new ClickHouseScoreHistory(clients.clickhouse, cfg.clickhouse.database),
+      scoreHistory: new ClickHouseScoreHistory(clients.clickhouse, cfg.clickhouse.database, cfg.detectors.scoreHistoryDays),
       settings: new RedisDetectorSettings(clients.redis, prefix),
       sink: opts.sink,
       ...(opts.lease === false ? {} : { lease: new RedisLeaderLease(clients.redis, prefix, cfg.detectors.runnerId, Math.max(3 * cfg.detectors.tickMs, 30_000)) }),

@@ -152,6 +152,14 @@ test('detector adapters against real Redis and ClickHouse', { timeout: 120_000 }
       assert.deepEqual(await reader.scoreSeries('acme', 'account', 'cmp_1', m0 - HOUR, m0 + HOUR), { timesSec: [], maxScore: [] })
       assert.deepEqual((await reader.scoreSeries('globex', 'campaign', 'cmp_1', m0 - HOUR, m0 + HOUR)).maxScore, [1])
       assert.deepEqual(await reader.scoreSeries("acme' OR '1'='1", 'campaign', 'cmp_1', m0 - HOUR, m0 + HOUR), { timesSec: [], maxScore: [] }, 'values are quoted')
+      // Retention: days older than 14 are dropped whole; the recent ones stay.
+      const old = m0 - 40 * 24 * HOUR
+      await history.append('acme', 'campaign', [{ entity: 'cmp_1', minuteMs: old, scores: { ewma: 0.5 } }])
+      assert.equal((await reader.scoreSeries('acme', 'campaign', 'cmp_1', old, old + MIN)).maxScore.length, 1)
+      assert.deepEqual(await history.prune(m0), [new Date(old).toISOString().slice(0, 10)])
+      assert.deepEqual((await reader.scoreSeries('acme', 'campaign', 'cmp_1', old, old + MIN)).maxScore, [], 'the old day is gone')
+      assert.deepEqual((await reader.scoreSeries('acme', 'campaign', 'cmp_1', m0 - HOUR, m0 + HOUR)).maxScore, [0.5, 0.9375], 'recent minutes stay')
+      assert.deepEqual(await history.prune(m0), [], 'nothing more to drop')
     })
   } finally {
     await admin.command({ query: sql`DROP DATABASE IF EXISTS ${ident(cfg.clickhouse.database)}`.text }).catch(() => undefined)
