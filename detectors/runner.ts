@@ -283,13 +283,17 @@ export class DetectorRunner {
       which.forEach((i, j) => {
         const r = reads[i] as (typeof reads)[number]
         const state = states.get(r.entity) as EntityState
+        // The item's scores by detector name, built once for the history and the latest scores.
+        let row: ScoreRow | undefined
+        const scoreRow = (): ScoreRow => {
+          if (row !== undefined) return row
+          const byName: Record<string, number> = {}
+          this.deps.detectors.forEach((det, n) => (byName[det.name] = scores[j * d + n] as number))
+          return (row = { entity: r.entity, minuteMs, scores: byName })
+        }
         if (minuteMs >= r.silentBeforeMs) {
           judgedMinutes++
-          if (this.deps.scoreHistory !== undefined) {
-            const all: Record<string, number> = {}
-            this.deps.detectors.forEach((det, n) => (all[det.name] = scores[j * d + n] as number))
-            history.push({ entity: r.entity, minuteMs, scores: all })
-          }
+          if (this.deps.scoreHistory !== undefined) history.push(scoreRow())
           for (let det = 0; det < d; det++) {
             const score = scores[j * d + det] as number
             if (score < (limits[det] as number)) continue
@@ -303,11 +307,7 @@ export class DetectorRunner {
             })
           }
         }
-        if (last) {
-          const latest: Record<string, number> = {}
-          this.deps.detectors.forEach((det, n) => (latest[det.name] = scores[j * d + n] as number))
-          rows.push({ entity: r.entity, minuteMs, scores: latest })
-        }
+        if (last) rows.push(scoreRow())
       })
     }
     const scoreMs = performance.now() - t0
