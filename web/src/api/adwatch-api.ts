@@ -43,12 +43,11 @@ export class AdwatchApi {
    */
   async campaignPages(onPage: (page: readonly CampaignDto[]) => void, signal?: AbortSignal): Promise<string[]> {
     const ids: string[] = []
-    for (let offset = 0; ; offset += CAMPAIGN_PAGE) {
-      const page = await this.http.get<PageDto<CampaignDto>>('/campaigns', { limit: CAMPAIGN_PAGE, offset, sort: 'id', order: 'asc' }, signal)
-      for (const c of page.items) ids.push(c.id)
-      onPage(page.items)
-      if (page.items.length < CAMPAIGN_PAGE || ids.length >= page.total) return ids
-    }
+    await this.eachPage<CampaignDto>('/campaigns', CAMPAIGN_PAGE, (page) => {
+      for (const c of page) ids.push(c.id)
+      onPage(page)
+    }, signal)
+    return ids
   }
 
   /** Per-bucket sums of an entity over [fromMs, toMs). */
@@ -122,10 +121,19 @@ export class AdwatchApi {
 
   private async allPages<T>(path: string, signal?: AbortSignal, size = PAGE): Promise<T[]> {
     const out: T[] = []
-    for (let offset = 0; ; offset += size) {
+    await this.eachPage<T>(path, size, (page) => {
+      for (const item of page) out.push(item)
+    }, signal)
+    return out
+  }
+
+  /** Hands every page of a listing (sorted by id) to `onPage` as it arrives. */
+  private async eachPage<T>(path: string, size: number, onPage: (page: readonly T[]) => void, signal?: AbortSignal): Promise<void> {
+    for (let offset = 0, seen = 0; ; offset += size) {
       const page = await this.http.get<PageDto<T>>(path, { limit: size, offset, sort: 'id', order: 'asc' }, signal)
-      for (const item of page.items) out.push(item)
-      if (page.items.length < size || out.length >= page.total) return out
+      seen += page.items.length
+      onPage(page.items)
+      if (page.items.length < size || seen >= page.total) return
     }
   }
 }
