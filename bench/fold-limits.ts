@@ -25,7 +25,7 @@ export async function measureClickHouseBlockInsert(cfg: AdwatchConfig, events: r
       blocks.push(writer.encodeEvents('bench-ch-insert', rows, Date.now()))
     }
     const t0 = performance.now()
-    for (const block of blocks) await writer.insertEncodedEvents(block)
+    for (const block of blocks) await writer.insertEncodedEvents([block])
     const seconds = (performance.now() - t0) / 1000
     const landed = await countEventRows(cfg)
     if (landed !== events.length) throw new Error(`ClickHouse insert: ${landed} rows landed, not ${events.length}`)

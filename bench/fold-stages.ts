@@ -60,6 +60,7 @@ export async function measureStages(cfg: AdwatchConfig, source: MemoryShardSourc
       now: Date.now,
       log,
       minLeaseForInsertMs: Math.min(2_000, cfg.consumer.leaseTtlMs / 4),
+      historyMaxRecords: cfg.consumer.sinkBatchMaxRecords,
       onBatch: () => undefined,
     })
     const timed = async <T>(stage: Stage, op: () => T | Promise<T>): Promise<T> => {
@@ -127,7 +128,7 @@ export async function measureStages(cfg: AdwatchConfig, source: MemoryShardSourc
       batch.redis = await timed('fold', () => sink.deriveRedis(batch))
       batch.clickhouse = await timed('ClickHouse encode', () => sink.deriveClickHouse(batch))
       await timed('Redis apply Lua', () => sink.writeRedis(batch))
-      await timed('ClickHouse insert', () => sink.writeClickHouse(batch))
+      await timed('ClickHouse insert', () => sink.writeClickHouse([batch]))
       batches++
     }
     for (const s of shards) await leases.release(s.reader.lease)

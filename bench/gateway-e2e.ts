@@ -7,7 +7,7 @@ import { listOpenShards } from '../stream/producer/ensure-stream.ts'
 import { putEvents, type PutInput } from '../stream/producer/put-records.ts'
 import { RedisKeys } from '../stream/redis-keys.ts'
 import { createTestStream, spawnWorker } from '../stream/testing/integration-env.ts'
-import { clearRepetition, generateEventSet, registerEventSet } from './bench-env.ts'
+import { clearRepetition, createLiveTraffic, registerEventSet } from './bench-env.ts'
 import { latencySummary, type LatencySummary } from './gateway-load.ts'
 import { benchJwt, campaignsByTenant, gatewayEnv } from './gateway-setup.ts'
 
@@ -35,7 +35,8 @@ const WARMUP_MS = 5_000
 
 /**
  * After a 5 s untimed warm-up at the same rate (until the worker has folded it), puts `rate`
- * events/s (KPL-aggregated per shard) for `seconds` into a fresh stream, consumed by a worker process and
+ * events/s of the synthetic producer's real-time traffic (made per 50 ms tick, stamped with that
+ * tick's times; KPL-aggregated per shard) for `seconds` into a fresh stream, consumed by a worker process and
  * served by a gateway process, with `dashboards` sockets each watching 25 busy campaigns. Every 100 ms one
  * probe event (one impression) goes to one of 20 probe campaigns a socket.io-client watches;
  * a probe's latency runs from the start of the PutRecords call that carries it to the arrival
@@ -45,9 +46,10 @@ export async function runEventToSocket(
   cfg: AdwatchConfig,
   o: { rate: number; seconds: number; shards: number; tenants: number; campaigns: number; dashboards: number; progress: (msg: string) => void },
 ): Promise<EventToSocketResult> {
-  const total = o.rate * (o.seconds + WARMUP_MS / 1000)
-  o.progress(`generating ${total.toLocaleString('en-US')} events (untimed)`)
-  const set = generateEventSet({ count: total, tenants: o.tenants, campaigns: o.campaigns, seed: 12, nowMs: Date.now(), maxLatenessSec: cfg.consumer.maxLatenessSec, maxFutureSec: cfg.consumer.maxFutureSec })
+  // Real-time traffic, as the synthetic producer makes it: each tick's events carry timestamps
+  // of that tick, so a batch touches few minutes per entity (as live traffic does).
+  const set = createLiveTraffic({ tenants: o.tenants, campaigns: o.campaigns, seed: 12, idPrefix: `e2e-${Date.now().toString(36)}` })
+  const tickEvents = (startMs: number): PutInput[] => set.generator.events(startMs, TICK_MS, o.rate)
   const kinesis = await createTestStream(cfg, o.shards)
   const redis = new Redis(cfg.redis.url)
   await registerEventSet(redis, cfg, set)
@@ -127,12 +129,11 @@ export async function runEventToSocket(
     // Node process, can serve them: 10,000 separate records/s in and out are past its capacity).
     const shardHashRanges = await listOpenShards(kinesis, cfg.kinesis.streamName)
     o.progress(`putting ${o.rate.toLocaleString('en-US')} events/s for ${o.seconds} s (KPL-aggregated per shard)`)
-    let next = 0
+    let warmupPut = 0
     let probeNo = 0
     let inFlight = 0
     let putCount = 0
     let failure: unknown
-    const perTick = Math.round((o.rate * TICK_MS) / 1000)
     const statsKey = new RedisKeys(cfg.redis.keyPrefix).ingestStats(cfg.kinesis.streamName)
     const reporter = setInterval(() => {
       void redis.hget(statsKey, 'events').then((folded) => o.progress(`  put ${putCount.toLocaleString('en-US')} events, folded ${Number(folded ?? 0).toLocaleString('en-US')}, ${latencies.length} of ${sent.reduce((n, x) => n + x.length, 0)} probes back`))
@@ -144,8 +145,8 @@ export async function runEventToSocket(
     for (let tick = 0; Date.now() - w0 < WARMUP_MS; tick++) {
       const due = w0 + tick * TICK_MS
       if (due > Date.now()) await new Promise((r) => setTimeout(r, due - Date.now()))
-      const batch: PutInput[] = set.records.slice(next, next + perTick).map((r) => ({ data: r.data, partitionKey: r.partitionKey }))
-      next += perTick
+      const batch = tickEvents(due - TICK_MS)
+      warmupPut += batch.length
       await putEvents(kinesis, cfg.kinesis.streamName, batch, { aggregate: true, shardHashRanges })
     }
     // Every record put is counted once by the worker: as an event, a duplicate or a dead letter.
@@ -153,8 +154,8 @@ export async function runEventToSocket(
       const [events, duplicates, deadLetters] = await redis.hmget(statsKey, 'events', 'duplicates', 'dead_letters')
       return Number(events ?? 0) + Number(duplicates ?? 0) + Number(deadLetters ?? 0)
     }
-    for (const until = Date.now() + 60_000; Date.now() < until && (await accountedFor()) < next; ) await new Promise((r) => setTimeout(r, 100))
-    o.progress(`warm-up: ${next.toLocaleString('en-US')} events put, ${(await accountedFor()).toLocaleString('en-US')} folded after ${((Date.now() - w0) / 1000).toFixed(1)} s; timing starts`)
+    for (const until = Date.now() + 60_000; Date.now() < until && (await accountedFor()) < warmupPut; ) await new Promise((r) => setTimeout(r, 100))
+    o.progress(`warm-up: ${warmupPut.toLocaleString('en-US')} events put, ${(await accountedFor()).toLocaleString('en-US')} folded after ${((Date.now() - w0) / 1000).toFixed(1)} s; timing starts`)
     const t0 = Date.now()
     let lastProbeAt = -Infinity
     for (let tick = 0; Date.now() - t0 < o.seconds * 1000; tick++) {
@@ -162,8 +163,7 @@ export async function runEventToSocket(
       if (due > Date.now()) await new Promise((r) => setTimeout(r, due - Date.now()))
       if (failure !== undefined) throw failure
       if (inFlight >= MAX_PUTS_IN_FLIGHT) continue // Kinesis is behind: this tick's events are skipped, the achieved rate shows it
-      const batch: PutInput[] = set.records.slice(next, next + perTick).map((r) => ({ data: r.data, partitionKey: r.partitionKey }))
-      next += perTick
+      const batch = tickEvents(due - TICK_MS)
       let probe: { k: number } | undefined
       if (Date.now() - lastProbeAt >= PROBE_EVERY_MS) {
         lastProbeAt = Date.now()

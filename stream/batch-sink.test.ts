@@ -62,8 +62,9 @@ function fakes() {
     encodeEvents(_stream: string, events: readonly ShardEvent[]): EncodedEvents {
       return { rows: events.length, body: Buffer.from(JSON.stringify(events.map((e) => `${e.shard}@${Number(e.pos.slice(3, -6))}`))) }
     },
-    async insertEncodedEvents(encoded) {
-      const rows = JSON.parse(encoded.body.toString()) as string[]
+    async insertEncodedEvents(runs) {
+      const rows = runs.flatMap((r) => JSON.parse(r.body.toString()) as string[])
+      if (rows.length === 0) return
       calls.inserted.push(rows)
       const err = fail.insert.shift()
       if (err !== undefined) {
@@ -90,7 +91,7 @@ function reader(shardId: string): ShardReader {
 }
 
 function sinkOf(f: ReturnType<typeof fakes>) {
-  return new BatchSink({ stream: 's', counters: f.counters, history: f.history, leases: f.leases, dayOf: () => '2026-11-21', now: () => NOW, log, minLeaseForInsertMs: 2_000, onBatch: () => undefined })
+  return new BatchSink({ stream: 's', counters: f.counters, history: f.history, leases: f.leases, dayOf: () => '2026-11-21', now: () => NOW, log, minLeaseForInsertMs: 2_000, historyMaxRecords: 50_000, onBatch: () => undefined })
 }
 
 test('one batch of two shards: one claims call, one Redis call fencing both, one insert block; both checkpoints move', async () => {
@@ -161,10 +162,126 @@ test('a shard whose lease is too short for a safe insert is dropped before Click
   const f = fakes()
   const [a, b] = [reader('A'), reader('B')]
   const sink = new BatchSink({
-    stream: 's', counters: f.counters, history: f.history, dayOf: () => '2026-11-21', now: () => NOW, log, minLeaseForInsertMs: 2_000, onBatch: () => undefined,
+    stream: 's', counters: f.counters, history: f.history, dayOf: () => '2026-11-21', now: () => NOW, log, minLeaseForInsertMs: 2_000, historyMaxRecords: 50_000, onBatch: () => undefined,
     leases: { remainingMsOf: async (ls) => ls.map((l) => (l.shardId === 'B' ? 500 : 10_000)) },
   })
   await sink.commit(await sink.prepare({ lanes: new Map([[a, records('A', [1])], [b, records('B', [7])]]), records: 2 }))
   assert.deepEqual(f.calls.inserted, [['A@1']])
   assert.equal(b.isLost, true)
+})
+
+/** A running sink over a real batcher (batches of 2 records) whose ClickHouse inserts wait for the test to let each one go. */
+function runningSink(o: { historyMaxRecords: number }) {
+  const f = fakes()
+  const batcher = new WorkerBatcher<ShardReader>({ maxRecords: 2, maxWaitMs: 1, readAheadRecords: 1_000, now: Date.now })
+  const deps = { log, batcher } as unknown as ShardReaderDeps
+  const lane = (shardId: string) => {
+    const r = new ShardReader(deps, { shardId, token: 1, value: 'w|1' })
+    batcher.open(r)
+    return r
+  }
+  // Each insert call waits for its own go; started counts the calls begun.
+  const gates: Array<(err?: Error) => void> = []
+  let started = 0
+  const insert = f.history.insertEncodedEvents
+  f.history.insertEncodedEvents = async (runs) => {
+    started++
+    const err = await new Promise<Error | undefined>((resolve) => gates.push(resolve))
+    if (err !== undefined) f.fail.insert.push(err)
+    return insert(runs)
+  }
+  const sink = new BatchSink({ stream: 's', counters: f.counters, history: f.history, leases: f.leases, dayOf: () => '2026-11-21', now: () => NOW, log, minLeaseForInsertMs: 2_000, historyMaxRecords: o.historyMaxRecords, onBatch: () => undefined })
+  const stop = new AbortController()
+  const done = sink.run(batcher, stop.signal)
+  return { f, batcher, lane, gates, started: () => started, stop, done }
+}
+
+/** Waits until `cond` holds (or fails the test after 2 s). */
+async function until(what: string, cond: () => boolean): Promise<void> {
+  for (const t0 = Date.now(); !cond(); ) {
+    if (Date.now() - t0 > 2_000) assert.fail(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 2))
+  }
+}
+
+test('run: Redis does not wait for a slow ClickHouse insert; the batches waiting meanwhile go in as one insert, in order', async () => {
+  const s = runningSink({ historyMaxRecords: 50_000 })
+  const a = s.lane('A')
+  s.batcher.push(a, records('A', [1, 2]))
+  await until('the first insert to start', () => s.started() === 1)
+  s.batcher.push(a, records('A', [3, 4]))
+  await until('a second batch in Redis', () => s.f.calls.applied.length === 2)
+  s.batcher.push(a, records('A', [5, 6]))
+  await until('a third batch in Redis', () => s.f.calls.applied.length === 3)
+  assert.equal(s.started(), 1, 'ClickHouse is still busy with the first batch')
+  assert.deepEqual([a.checkpoints.redis, a.checkpoints.clickhouse], [pos(6), undefined])
+  s.gates.shift()!()
+  await until('the second insert to start', () => s.started() === 2)
+  s.gates.shift()!()
+  await until('ClickHouse to catch up', () => a.checkpoints.clickhouse === pos(6))
+  assert.deepEqual(s.f.calls.inserted, [['A@1', 'A@2'], ['A@3', 'A@4', 'A@5', 'A@6']])
+  s.stop.abort()
+  await s.done
+})
+
+test('run: Redis runs ahead of ClickHouse by a bounded number of records', async () => {
+  const s = runningSink({ historyMaxRecords: 4 })
+  const a = s.lane('A')
+  s.batcher.push(a, records('A', [1, 2]))
+  await until('the first insert to start', () => s.started() === 1)
+  for (let seq = 3; seq <= 11; seq += 2) s.batcher.push(a, records('A', [seq, seq + 1]))
+  // The insert in flight holds batch 1, the queue batches 2 and 3 (4 records); batch 4 is in Redis and waits for room.
+  await until('Redis to stop for room', () => s.f.calls.applied.length === 4)
+  await new Promise((r) => setTimeout(r, 30))
+  assert.equal(s.f.calls.applied.length, 4, 'no batch beyond the bound is written to Redis')
+  s.gates.shift()!()
+  await until('batches 5 and 6 in Redis', () => s.f.calls.applied.length === 6)
+  for (let insert = 2; insert <= 4; insert++) {
+    await until(`insert ${insert} to start`, () => s.started() === insert)
+    s.gates.shift()!()
+  }
+  await until('ClickHouse to catch up', () => a.checkpoints.clickhouse === pos(12))
+  const rows = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => `A@${from + i}`)
+  assert.deepEqual(s.f.calls.inserted, [rows(1, 2), rows(3, 6), rows(7, 10), rows(11, 12)])
+  s.stop.abort()
+  await s.done
+})
+
+test('run: a ClickHouse insert that fails for good stops its shards; batches behind it keep only the other shards', async () => {
+  const s = runningSink({ historyMaxRecords: 50_000 })
+  const [a, b] = [s.lane('A'), s.lane('B')]
+  s.batcher.push(a, records('A', [1, 2]))
+  await until('the first insert to start', () => s.started() === 1)
+  s.batcher.push(a, records('A', [3]))
+  s.batcher.push(b, records('B', [7]))
+  await until('the second batch in Redis', () => s.f.calls.applied.length === 2)
+  s.gates.shift()!(new Error('table events has no column pos'))
+  await until('the second insert to start', () => s.started() === 2)
+  s.gates.shift()!()
+  await until("B's row in ClickHouse", () => b.checkpoints.clickhouse === pos(7))
+  assert.deepEqual(s.f.calls.inserted, [['A@1', 'A@2'], ['B@7']])
+  assert.equal(a.isWritable, false, 'A is read again from its checkpoints')
+  assert.deepEqual([a.checkpoints.redis, a.checkpoints.clickhouse], [pos(3), undefined])
+  s.stop.abort()
+  await s.done
+})
+
+test('run: on stop, batches Redis holds are still inserted into ClickHouse before run returns', async () => {
+  const s = runningSink({ historyMaxRecords: 50_000 })
+  const a = s.lane('A')
+  s.batcher.push(a, records('A', [1, 2]))
+  await until('the first insert to start', () => s.started() === 1)
+  s.batcher.push(a, records('A', [3, 4]))
+  await until('a second batch in Redis', () => s.f.calls.applied.length === 2)
+  s.stop.abort()
+  let returned = false
+  void s.done.then(() => (returned = true))
+  await new Promise((r) => setTimeout(r, 20))
+  assert.equal(returned, false, 'run waits for ClickHouse')
+  s.gates.shift()!()
+  await until('the last insert to start', () => s.started() === 2)
+  s.gates.shift()!()
+  await s.done
+  assert.deepEqual(s.f.calls.inserted.flat(), ['A@1', 'A@2', 'A@3', 'A@4'])
+  assert.equal(a.checkpoints.clickhouse, pos(4))
 })

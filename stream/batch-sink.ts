@@ -5,6 +5,7 @@ import { planWorkerBatch, type WorkerBatchPlan } from './batch-plan.ts'
 import type { ClickHouseHistoryWriter, EncodedEvents, ShardDeadLetter, ShardEvent } from './clickhouse-history-writer.ts'
 import { FencedError, RedisSinkError } from './errors.ts'
 import type { AdEvent } from './event.ts'
+import { HandoffQueue } from './handoff-queue.ts'
 import { foldEvents, type DayOf, type FoldedBatch } from './fold.ts'
 import type { RedisLeaseManager } from './lease-manager.ts'
 import type { Position } from './positions.ts'
@@ -31,6 +32,11 @@ export interface BatchSinkDeps {
   readonly log: Logger
   /** A ClickHouse insert starts only if every lease in it has at least this long left. */
   readonly minLeaseForInsertMs: number
+  /**
+   * Most records of batches written to Redis and waiting for ClickHouse; the queued batches go
+   * into ClickHouse as one insert. Redis runs ahead of ClickHouse by at most this plus one insert.
+   */
+  readonly historyMaxRecords: number
   readonly onBatch: (stats: BatchStats) => void
 }
 
@@ -85,30 +91,57 @@ const REDIS_RETRY_BASE_MS = 200
 const REDIS_RETRY_MAX_MS = 5_000
 
 /**
- * The worker's one sink loop. It takes a batch across all shards from the batcher, plans it
- * against each shard's checkpoints, claims its ids in one script call, folds it once, and
- * writes it: to Redis in one script call that fences every lease and moves every shard's
- * checkpoint with the counters and the change feed, and to ClickHouse in one block that carries
- * each row's stream, shard and position, both at once. The next batch is taken and prepared
- * while the current one is written, but written only after it, so neither sink runs more than
- * one batch ahead of the other.
+ * The worker's sink: two lanes, one per sink. The Redis lane takes a batch across all shards
+ * from the batcher, plans it against each shard's checkpoints, claims its ids in one script
+ * call, folds it once and writes it to Redis in one script call that fences every lease and
+ * moves every shard's checkpoint with the counters and the change feed; the next batch is taken
+ * and prepared meanwhile. Written batches then wait, in order, for the ClickHouse lane, which
+ * inserts all that are waiting (up to `historyMaxRecords`) as one block carrying each row's
+ * stream, shard and position. So the live counters never wait for a history insert, and
+ * ClickHouse gets larger, fewer inserts; a batch is settled when both sinks hold it. Each sink
+ * has its own checkpoints, so a crash with ClickHouse behind replays from its checkpoint and
+ * Redis skips what it holds.
  */
 export class BatchSink {
   constructor(private readonly d: BatchSinkDeps) {}
 
-  /** Writes batches until `signal` aborts; batches already taken by then are still written. */
+  /** Writes batches until `signal` aborts; batches already taken by then are still written to both sinks. */
   async run(batcher: WorkerBatcher<ShardReader>, signal: AbortSignal): Promise<void> {
-    let next = this.takeAndPrepare(batcher, signal)
+    const toHistory = new HandoffQueue<PreparedBatch>(this.d.historyMaxRecords)
+    const historyLane = this.runHistory(toHistory)
+    try {
+      let next = this.takeAndPrepare(batcher, signal)
+      for (;;) {
+        const batch = await next
+        if (batch === undefined) return
+        next = this.takeAndPrepare(batcher, signal)
+        try {
+          await this.writeRedis(batch)
+        } catch (err) {
+          this.fail(batch.readers, err)
+          settle(batch)
+          continue
+        }
+        await toHistory.push(batch, batch.plan.events.length + batch.plan.deadLetters.length)
+      }
+    } finally {
+      toHistory.close()
+      await historyLane
+    }
+  }
+
+  /** The ClickHouse lane: inserts the batches Redis holds, all that wait at once, in order. */
+  private async runHistory(queue: HandoffQueue<PreparedBatch>): Promise<void> {
     for (;;) {
-      const batch = await next
-      if (batch === undefined) return
-      next = this.takeAndPrepare(batcher, signal)
+      const group = await queue.takeAll()
+      if (group === undefined) return
       try {
-        await this.commit(batch)
+        await this.writeClickHouse(group)
+        for (const b of group) this.report(b)
       } catch (err) {
-        this.fail(batch.readers, err)
+        for (const b of group) this.fail(b.readers, err)
       } finally {
-        for (const r of batch.readers) r.batchSettled()
+        for (const b of group) settle(b)
       }
     }
   }
@@ -193,12 +226,11 @@ export class BatchSink {
   }
 
   /**
-   * Writes a prepared batch to both sinks at once (Redis and ClickHouse work on separate
-   * cores); each half retries on its own and moves its own checkpoints. The next batch is
-   * written only when both halves are done, so neither sink runs more than one batch ahead.
+   * Writes one prepared batch to both sinks at once; each half retries on its own and moves its
+   * own checkpoints. (run() writes the halves in two lanes; this is a batch's whole write.)
    */
   async commit(b: PreparedBatch): Promise<void> {
-    const [redis, clickhouse] = await Promise.allSettled([this.writeRedis(b), this.writeClickHouse(b)])
+    const [redis, clickhouse] = await Promise.allSettled([this.writeRedis(b), this.writeClickHouse([b])])
     if (redis.status === 'rejected') throw redis.reason
     if (clickhouse.status === 'rejected') throw clickhouse.reason
     this.report(b)
@@ -234,18 +266,20 @@ export class BatchSink {
   }
 
   /**
-   * The ClickHouse half: dead letters (idempotent), then the events block, which carries each
-   * shard's checkpoint. A shard whose lease has too little time left is dropped first. After a
-   * failure the checkpoints are held, the insert backs off, the ClickHouse checkpoints are read
-   * again (an insert that timed out may have landed) and only what is still missing is sent.
+   * The ClickHouse half of one or more batches, in order, as one insert: dead letters
+   * (idempotent), then the events block, which carries each shard's checkpoint. A shard whose
+   * lease has too little time left is dropped first. After a failure the checkpoints are held,
+   * the insert backs off, the ClickHouse checkpoints are read again (an insert that timed out may
+   * have landed) and only what is still missing is sent.
    */
-  async writeClickHouse(b: PreparedBatch): Promise<void> {
+  async writeClickHouse(group: readonly PreparedBatch[]): Promise<void> {
     let failures = 0
     for (;;) {
-      this.refreshClickHouse(b)
-      const part = b.clickhouse
-      if (part.letters.length === 0 && part.events.rows === 0) break
-      const shards = this.clickHouseShards(b, part)
+      for (const b of group) this.refreshClickHouse(b)
+      const parts = group.map((b) => b.clickhouse)
+      const letters = parts.flatMap((p) => p.letters)
+      if (letters.length === 0 && parts.every((p) => p.events.rows === 0)) break
+      const shards = this.clickHouseShards(group)
       const remaining = await retrying('check leases before the ClickHouse insert', async () => {
         try {
           return await this.d.leases.remainingMsOf(shards.map((r) => r.lease))
@@ -259,28 +293,35 @@ export class BatchSink {
         continue
       }
       try {
-        if (part.letters.length > 0) {
-          await this.d.history.insertShardDeadLetters(this.d.stream, part.letters, this.d.now())
-          b.lettersWritten = true
-          b.clickhouse = { ...part, letters: [] }
+        if (letters.length > 0) {
+          await this.d.history.insertShardDeadLetters(this.d.stream, letters, this.d.now())
+          for (const b of group) {
+            b.lettersWritten = true
+            b.clickhouse = { ...b.clickhouse, letters: [] }
+          }
         }
-        await this.d.history.insertEncodedEvents(part.events)
+        await this.d.history.insertEncodedEvents(parts.map((p) => p.events))
         break
       } catch (err) {
         if (!isRetryable(err)) throw err
         this.d.log.warn({ shards: shards.map((r) => r.shardId), err: (err as Error).message, attempt: failures + 1 }, 'ClickHouse write failed; holding the checkpoint and backing off')
         await sleep(backoffMs(failures++, CH_RETRY_BASE_MS, CH_RETRY_MAX_MS))
-        b.clickhouseHeld = await retrying('re-read ClickHouse checkpoints', () => this.d.history.readCheckpoints(this.d.stream), this.retryContext(shards))
-        b.clickhouse = this.deriveClickHouse(b)
+        const held = await retrying('re-read ClickHouse checkpoints', () => this.d.history.readCheckpoints(this.d.stream), this.retryContext(shards))
+        for (const b of group) {
+          b.clickhouseHeld = held
+          b.clickhouse = this.deriveClickHouse(b)
+        }
       }
     }
-    b.readers.forEach((r, i) => {
-      if (!b.clickhouseShards[i]) return
-      // The last event inserted now, or what an insert that seemed to fail had already stored.
-      for (const pos of [b.clickhouse.lastEventPos.get(i), b.clickhouseHeld.get(r.shardId)]) {
-        if (pos !== undefined && (r.checkpoints.clickhouse === undefined || pos > r.checkpoints.clickhouse)) r.checkpoints.clickhouse = pos
-      }
-    })
+    for (const b of group) {
+      b.readers.forEach((r, i) => {
+        if (!b.clickhouseShards[i]) return
+        // The last event inserted now, or what an insert that seemed to fail had already stored.
+        for (const pos of [b.clickhouse.lastEventPos.get(i), b.clickhouseHeld.get(r.shardId)]) {
+          if (pos !== undefined && (r.checkpoints.clickhouse === undefined || pos > r.checkpoints.clickhouse)) r.checkpoints.clickhouse = pos
+        }
+      })
+    }
   }
 
   /** Drops from the Redis half the shards that stopped being writable since it was derived. */
@@ -351,10 +392,18 @@ export class BatchSink {
     this.d.onBatch({ shards, userRecords, events, duplicates, deadLetters })
   }
 
-  private clickHouseShards(b: PreparedBatch, part: ClickHousePart): ShardReader[] {
-    const ids = new Set<string>(part.letters.map((l) => l.shard))
-    for (const i of part.lastEventPos.keys()) ids.add(b.plan.shards[i]!.shardId)
-    return b.readers.filter((r, i) => b.clickhouseShards[i] && ids.has(r.shardId))
+  /** The readers of the shards the group's ClickHouse halves write, each once. */
+  private clickHouseShards(group: readonly PreparedBatch[]): ShardReader[] {
+    const out = new Set<ShardReader>()
+    for (const b of group) {
+      const part = b.clickhouse
+      const ids = new Set<string>(part.letters.map((l) => l.shard))
+      for (const i of part.lastEventPos.keys()) ids.add(b.plan.shards[i]!.shardId)
+      b.readers.forEach((r, i) => {
+        if (b.clickhouseShards[i] && ids.has(r.shardId)) out.add(r)
+      })
+    }
+    return [...out]
   }
 
   private readerOf(b: PreparedBatch, shardId: string): ShardReader | undefined {
@@ -368,6 +417,11 @@ export class BatchSink {
       giveUp: () => (readers.every((r) => !r.isWritable) ? new Error('every shard of the batch was dropped') : undefined),
     }
   }
+}
+
+/** A batch is settled once both sinks are done with it (or it failed): its readers may move on. */
+function settle(b: PreparedBatch): void {
+  for (const r of b.readers) r.batchSettled()
 }
 
 const EMPTY_CLICKHOUSE: ClickHousePart = { letters: [], events: { rows: 0, body: Buffer.alloc(0) }, lastEventPos: new Map() }

@@ -131,22 +131,27 @@ export class ClickHouseHistoryWriter {
     return { rows: events.length, body: w.finish() }
   }
 
-  /** Inserts encoded events as one block; the block also carries each shard's checkpoint. */
-  async insertEncodedEvents(encoded: EncodedEvents): Promise<void> {
-    if (encoded.rows === 0) return
+  /**
+   * Inserts runs of encoded events, in order, as one insert (one block up to ClickHouse's
+   * max_insert_block_size, a million rows); the block also carries each shard's checkpoint.
+   */
+  async insertEncodedEvents(runs: readonly EncodedEvents[]): Promise<void> {
+    const bodies = runs.filter((r) => r.rows > 0).map((r) => r.body)
+    if (bodies.length === 0) return
+    const rows = runs.reduce((n, r) => n + r.rows, 0)
     try {
-      const res = await this.ch.exec({ query: this.insertEventsQuery, values: Readable.from([encoded.body], { objectMode: false }) })
+      const res = await this.ch.exec({ query: this.insertEventsQuery, values: Readable.from(bodies, { objectMode: false }) })
       // An insert answers with an empty body; read it to the end so the socket returns to the pool.
       for await (const _ of res.stream) {
         // nothing to read
       }
     } catch (err) {
-      throw new ClickHouseSinkError(`insert into events (${encoded.rows} rows): ${(err as Error).message}`, { cause: err })
+      throw new ClickHouseSinkError(`insert into events (${rows} rows): ${(err as Error).message}`, { cause: err })
     }
   }
 
   /** Encodes and inserts events in one block. */
   async insertEvents(stream: string, events: readonly ShardEvent[], nowMs: number): Promise<void> {
-    await this.insertEncodedEvents(this.encodeEvents(stream, events, nowMs))
+    await this.insertEncodedEvents([this.encodeEvents(stream, events, nowMs)])
   }
 }

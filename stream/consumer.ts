@@ -75,6 +75,7 @@ export class Consumer {
       now: deps.now,
       log: deps.log,
       minLeaseForInsertMs: Math.min(2_000, cfg.leaseTtlMs / 4),
+      historyMaxRecords: cfg.sinkBatchMaxRecords,
       onBatch: (s) => this.record(s),
     })
   }

@@ -1,0 +1,60 @@
+/**
+ * A bounded, ordered hand-off from one async loop to another. `push` waits while the queued
+ * weight plus the new item's would pass `maxWeight` (an item heavier than the bound still goes
+ * into an empty queue); `takeAll` takes every queued item up to `maxWeight` (at least one), in
+ * order, waiting while the queue is empty, and returns undefined once it is closed and empty.
+ * Made for one pushing and one taking loop.
+ */
+export class HandoffQueue<T> {
+  private readonly items: Array<{ readonly item: T; readonly weight: number }> = []
+  private weight = 0
+  private closed = false
+  private wakeTaker: (() => void) | undefined
+  private wakePushers: Array<() => void> = []
+
+  constructor(private readonly maxWeight: number) {
+    if (!(maxWeight > 0)) throw new RangeError(`maxWeight must be positive, got ${maxWeight}`)
+  }
+
+  /** The weight of the items queued and not yet taken. */
+  get queuedWeight(): number {
+    return this.weight
+  }
+
+  /** Queues an item once there is room for it. */
+  async push(item: T, weight: number): Promise<void> {
+    while (!this.closed && this.items.length > 0 && this.weight + weight > this.maxWeight) {
+      await new Promise<void>((resolve) => this.wakePushers.push(resolve))
+    }
+    if (this.closed) throw new Error('HandoffQueue: push after close')
+    this.items.push({ item, weight })
+    this.weight += weight
+    this.wakeTaker?.()
+  }
+
+  /** Every queued item up to the bound, once there is one; undefined when closed and drained. */
+  async takeAll(): Promise<T[] | undefined> {
+    while (this.items.length === 0) {
+      if (this.closed) return undefined
+      await new Promise<void>((resolve) => (this.wakeTaker = resolve))
+      this.wakeTaker = undefined
+    }
+    const out: T[] = []
+    let taken = 0
+    while (this.items.length > 0 && (out.length === 0 || taken + this.items[0]!.weight <= this.maxWeight)) {
+      const next = this.items.shift()!
+      out.push(next.item)
+      taken += next.weight
+    }
+    this.weight -= taken
+    for (const wake of this.wakePushers.splice(0)) wake()
+    return out
+  }
+
+  /** No more pushes: the taker drains what is queued, then gets undefined; waiting pushers fail. */
+  close(): void {
+    this.closed = true
+    this.wakeTaker?.()
+    for (const wake of this.wakePushers.splice(0)) wake()
+  }
+}
