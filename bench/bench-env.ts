@@ -105,8 +105,8 @@ export function generateTrafficSet(o: TrafficSetOptions): EventSet & { readonly 
 /** The tenants and account time zones of a benchmark's catalogue (what registerEventSet writes). */
 export type TenantSetup = Pick<EventSet, 'tenants' | 'accountZones'>
 
-/** The synthetic producer's generator over a benchmark catalogue, for traffic made as time passes. */
-export interface LiveTraffic extends TenantSetup {
+/** The synthetic producer's generator over a benchmark catalogue. */
+interface LiveTraffic extends TenantSetup {
   readonly generator: TrafficGenerator
 }
 
@@ -115,7 +115,7 @@ export interface LiveTraffic extends TenantSetup {
  * `campaigns` campaigns of `tenants` tenants for `seed`, without its day curve so runs at any
  * hour are alike; ids start with `idPrefix`.
  */
-export function createLiveTraffic(o: { tenants: number; campaigns: number; seed: number; idPrefix: string }): LiveTraffic {
+function createLiveTraffic(o: { tenants: number; campaigns: number; seed: number; idPrefix: string }): LiveTraffic {
   const names = tenantNames(o.tenants)
   const catalogue = buildCatalogue({ seed: o.seed, tenants: names.length, names, campaigns: o.campaigns })
   const generator = createTrafficGenerator({ catalogue, seed: o.seed, dayCurve: false, idPrefix: o.idPrefix })

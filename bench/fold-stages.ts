@@ -61,6 +61,7 @@ export async function measureStages(cfg: AdwatchConfig, source: MemoryShardSourc
       log,
       minLeaseForInsertMs: Math.min(2_000, cfg.consumer.leaseTtlMs / 4),
       historyMaxRecords: cfg.consumer.sinkBatchMaxRecords,
+      historyInsertIntervalMs: 0,
       onBatch: () => undefined,
     })
     const timed = async <T>(stage: Stage, op: () => T | Promise<T>): Promise<T> => {

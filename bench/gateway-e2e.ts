@@ -7,7 +7,7 @@ import { listOpenShards } from '../stream/producer/ensure-stream.ts'
 import { putEvents, type PutInput } from '../stream/producer/put-records.ts'
 import { RedisKeys } from '../stream/redis-keys.ts'
 import { createTestStream, spawnWorker } from '../stream/testing/integration-env.ts'
-import { clearRepetition, createLiveTraffic, registerEventSet } from './bench-env.ts'
+import { clearRepetition, generateTrafficSet, registerEventSet } from './bench-env.ts'
 import { latencySummary, type LatencySummary } from './gateway-load.ts'
 import { benchJwt, campaignsByTenant, gatewayEnv } from './gateway-setup.ts'
 
@@ -32,11 +32,13 @@ const DASHBOARD_ENTITIES = 25
 const MAX_PUTS_IN_FLIGHT = 2
 /** Untimed warm-up at the same rate before the timed run (the worker takes its leases, its hot paths compile). */
 const WARMUP_MS = 5_000
+/** About how long the stream, worker, gateway and sockets take to start: the traffic's timestamps begin then. */
+const SETUP_MS = 3_000
 
 /**
  * After a 5 s untimed warm-up at the same rate (until the worker has folded it), puts `rate`
- * events/s of the synthetic producer's real-time traffic (made per 50 ms tick, stamped with that
- * tick's times; KPL-aggregated per shard) for `seconds` into a fresh stream, consumed by a worker process and
+ * events/s of the synthetic producer's real-time traffic (timestamps advancing at that rate from
+ * about the start of the run; KPL-aggregated per shard) for `seconds` into a fresh stream, consumed by a worker process and
  * served by a gateway process, with `dashboards` sockets each watching 25 busy campaigns. Every 100 ms one
  * probe event (one impression) goes to one of 20 probe campaigns a socket.io-client watches;
  * a probe's latency runs from the start of the PutRecords call that carries it to the arrival
@@ -46,10 +48,15 @@ export async function runEventToSocket(
   cfg: AdwatchConfig,
   o: { rate: number; seconds: number; shards: number; tenants: number; campaigns: number; dashboards: number; progress: (msg: string) => void },
 ): Promise<EventToSocketResult> {
-  // Real-time traffic, as the synthetic producer makes it: each tick's events carry timestamps
-  // of that tick, so a batch touches few minutes per entity (as live traffic does).
-  const set = createLiveTraffic({ tenants: o.tenants, campaigns: o.campaigns, seed: 12, idPrefix: `e2e-${Date.now().toString(36)}` })
-  const tickEvents = (startMs: number): PutInput[] => set.generator.events(startMs, TICK_MS, o.rate)
+  // Real-time traffic as the synthetic producer makes it, generated before the run (untimed) with
+  // timestamps from about the start of the run on, at the rate it is put: a batch touches few
+  // minutes per entity, as live traffic does.
+  const total = Math.ceil(o.rate * (o.seconds + WARMUP_MS / 1000 + 2))
+  o.progress(`generating ${total.toLocaleString('en-US')} events of real-time traffic (untimed)`)
+  const set = generateTrafficSet({ count: total, tenants: o.tenants, campaigns: o.campaigns, seed: 12, nowMs: Date.now() + SETUP_MS + (1000 * total) / o.rate, eventsPerSec: o.rate })
+  let next = 0
+  const perTick = Math.round((o.rate * TICK_MS) / 1000)
+  const tickEvents = (): PutInput[] => set.records.slice(next, (next += perTick))
   const kinesis = await createTestStream(cfg, o.shards)
   const redis = new Redis(cfg.redis.url)
   await registerEventSet(redis, cfg, set)
@@ -145,7 +152,7 @@ export async function runEventToSocket(
     for (let tick = 0; Date.now() - w0 < WARMUP_MS; tick++) {
       const due = w0 + tick * TICK_MS
       if (due > Date.now()) await new Promise((r) => setTimeout(r, due - Date.now()))
-      const batch = tickEvents(due - TICK_MS)
+      const batch = tickEvents()
       warmupPut += batch.length
       await putEvents(kinesis, cfg.kinesis.streamName, batch, { aggregate: true, shardHashRanges })
     }
@@ -163,7 +170,7 @@ export async function runEventToSocket(
       if (due > Date.now()) await new Promise((r) => setTimeout(r, due - Date.now()))
       if (failure !== undefined) throw failure
       if (inFlight >= MAX_PUTS_IN_FLIGHT) continue // Kinesis is behind: this tick's events are skipped, the achieved rate shows it
-      const batch = tickEvents(due - TICK_MS)
+      const batch = tickEvents()
       let probe: { k: number } | undefined
       if (Date.now() - lastProbeAt >= PROBE_EVERY_MS) {
         lastProbeAt = Date.now()

@@ -107,7 +107,8 @@ const SPEC = {
   ADW_LEASE_RENEW_MS: positiveInt({ default: 2_000, desc: 'how often leases are renewed and rebalanced' }),
   ADW_BATCH_MAX_RECORDS: positiveInt({ default: 5_000, desc: 'GetRecords limit per call (Kinesis max 10000)' }),
   ADW_POLL_IDLE_MS: positiveInt({ default: 250, desc: 'wait before polling a shard that returned nothing' }),
-  ADW_SINK_BATCH_MAX_RECORDS: positiveInt({ default: 50_000, desc: 'most records one worker batch takes across its shards (one Redis script call, one ClickHouse insert)' }),
+  ADW_SINK_BATCH_MAX_RECORDS: positiveInt({ default: 50_000, desc: 'most records one worker batch takes across its shards (one Redis script call), and most records waiting for one ClickHouse insert' }),
+  ADW_CLICKHOUSE_INSERT_INTERVAL_MS: nonNegativeInt({ default: 1_000, desc: 'least time between the starts of two event inserts into ClickHouse; batches written to Redis meanwhile join the next insert (0: insert as soon as the last one is done)' }),
   ADW_SINK_BATCH_MAX_WAIT_MS: positiveInt({ default: 200, desc: 'longest a fetched record waits for more to join its batch' }),
   ADW_SHARD_READ_AHEAD_RECORDS: positiveInt({ default: 20_000, desc: 'records a shard may have fetched and not yet in a batch; its reader pauses there' }),
   ADW_DEDUPE_WINDOW_SEC: positiveInt({ default: 900, desc: 'events with the same id within this window count once' }),
@@ -227,6 +228,7 @@ export interface ConsumerConfig {
   readonly sinkBatchMaxRecords: number
   readonly sinkBatchMaxWaitMs: number
   readonly shardReadAheadRecords: number
+  readonly clickhouseInsertIntervalMs: number
 }
 export interface ProducerConfig {
   readonly ratePerSec: number
@@ -367,6 +369,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AdwatchConfig 
       sinkBatchMaxRecords: e.ADW_SINK_BATCH_MAX_RECORDS,
       sinkBatchMaxWaitMs: e.ADW_SINK_BATCH_MAX_WAIT_MS,
       shardReadAheadRecords: e.ADW_SHARD_READ_AHEAD_RECORDS,
+      clickhouseInsertIntervalMs: e.ADW_CLICKHOUSE_INSERT_INTERVAL_MS,
     },
     producer: {
       ratePerSec: e.ADW_PRODUCER_RATE,

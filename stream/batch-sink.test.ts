@@ -91,7 +91,7 @@ function reader(shardId: string): ShardReader {
 }
 
 function sinkOf(f: ReturnType<typeof fakes>) {
-  return new BatchSink({ stream: 's', counters: f.counters, history: f.history, leases: f.leases, dayOf: () => '2026-11-21', now: () => NOW, log, minLeaseForInsertMs: 2_000, historyMaxRecords: 50_000, onBatch: () => undefined })
+  return new BatchSink({ stream: 's', counters: f.counters, history: f.history, leases: f.leases, dayOf: () => '2026-11-21', now: () => NOW, log, minLeaseForInsertMs: 2_000, historyMaxRecords: 50_000, historyInsertIntervalMs: 0, onBatch: () => undefined })
 }
 
 test('one batch of two shards: one claims call, one Redis call fencing both, one insert block; both checkpoints move', async () => {
@@ -162,7 +162,7 @@ test('a shard whose lease is too short for a safe insert is dropped before Click
   const f = fakes()
   const [a, b] = [reader('A'), reader('B')]
   const sink = new BatchSink({
-    stream: 's', counters: f.counters, history: f.history, dayOf: () => '2026-11-21', now: () => NOW, log, minLeaseForInsertMs: 2_000, historyMaxRecords: 50_000, onBatch: () => undefined,
+    stream: 's', counters: f.counters, history: f.history, dayOf: () => '2026-11-21', now: () => NOW, log, minLeaseForInsertMs: 2_000, historyMaxRecords: 50_000, historyInsertIntervalMs: 0, onBatch: () => undefined,
     leases: { remainingMsOf: async (ls) => ls.map((l) => (l.shardId === 'B' ? 500 : 10_000)) },
   })
   await sink.commit(await sink.prepare({ lanes: new Map([[a, records('A', [1])], [b, records('B', [7])]]), records: 2 }))
@@ -171,7 +171,7 @@ test('a shard whose lease is too short for a safe insert is dropped before Click
 })
 
 /** A running sink over a real batcher (batches of 2 records) whose ClickHouse inserts wait for the test to let each one go. */
-function runningSink(o: { historyMaxRecords: number }) {
+function runningSink(o: { historyMaxRecords: number; historyInsertIntervalMs?: number }) {
   const f = fakes()
   const batcher = new WorkerBatcher<ShardReader>({ maxRecords: 2, maxWaitMs: 1, readAheadRecords: 1_000, now: Date.now })
   const deps = { log, batcher } as unknown as ShardReaderDeps
@@ -190,7 +190,7 @@ function runningSink(o: { historyMaxRecords: number }) {
     if (err !== undefined) f.fail.insert.push(err)
     return insert(runs)
   }
-  const sink = new BatchSink({ stream: 's', counters: f.counters, history: f.history, leases: f.leases, dayOf: () => '2026-11-21', now: () => NOW, log, minLeaseForInsertMs: 2_000, historyMaxRecords: o.historyMaxRecords, onBatch: () => undefined })
+  const sink = new BatchSink({ stream: 's', counters: f.counters, history: f.history, leases: f.leases, dayOf: () => '2026-11-21', now: () => NOW, log, minLeaseForInsertMs: 2_000, historyMaxRecords: o.historyMaxRecords, historyInsertIntervalMs: o.historyInsertIntervalMs ?? 0, onBatch: () => undefined })
   const stop = new AbortController()
   const done = sink.run(batcher, stop.signal)
   return { f, batcher, lane, gates, started: () => started, stop, done }
@@ -284,4 +284,24 @@ test('run: on stop, batches Redis holds are still inserted into ClickHouse befor
   await s.done
   assert.deepEqual(s.f.calls.inserted.flat(), ['A@1', 'A@2', 'A@3', 'A@4'])
   assert.equal(a.checkpoints.clickhouse, pos(4))
+})
+
+test('run: ClickHouse inserts start at most once per interval; batches Redis writes meanwhile join the next insert', async () => {
+  const s = runningSink({ historyMaxRecords: 50_000, historyInsertIntervalMs: 150 })
+  const a = s.lane('A')
+  s.batcher.push(a, records('A', [1, 2]))
+  await until('the first insert to start', () => s.started() === 1)
+  const firstAt = Date.now()
+  s.gates.shift()!()
+  s.batcher.push(a, records('A', [3, 4]))
+  await until('a second batch in Redis', () => s.f.calls.applied.length === 2)
+  s.batcher.push(a, records('A', [5, 6]))
+  await until('a third batch in Redis', () => s.f.calls.applied.length === 3)
+  await until('the second insert to start', () => s.started() === 2)
+  assert.ok(Date.now() - firstAt >= 140, `the second insert waited for the interval (${Date.now() - firstAt} ms)`)
+  s.gates.shift()!()
+  await until('ClickHouse to catch up', () => a.checkpoints.clickhouse === pos(6))
+  assert.deepEqual(s.f.calls.inserted, [['A@1', 'A@2'], ['A@3', 'A@4', 'A@5', 'A@6']])
+  s.stop.abort()
+  await s.done
 })

@@ -34,9 +34,12 @@ export interface BatchSinkDeps {
   readonly minLeaseForInsertMs: number
   /**
    * Most records of batches written to Redis and waiting for ClickHouse; the queued batches go
-   * into ClickHouse as one insert. Redis runs ahead of ClickHouse by at most this plus one insert.
+   * into ClickHouse as one insert. Redis runs ahead of ClickHouse by at most about three times
+   * this: the insert in flight, the batches queued, and one more batch waiting for room.
    */
   readonly historyMaxRecords: number
+  /** Least time between the starts of two event inserts: batches Redis writes meanwhile join the next one. */
+  readonly historyInsertIntervalMs: number
   readonly onBatch: (stats: BatchStats) => void
 }
 
@@ -97,8 +100,9 @@ const REDIS_RETRY_MAX_MS = 5_000
  * moves every shard's checkpoint with the counters and the change feed; the next batch is taken
  * and prepared meanwhile. Written batches then wait, in order, for the ClickHouse lane, which
  * inserts all that are waiting (up to `historyMaxRecords`) as one block carrying each row's
- * stream, shard and position. So the live counters never wait for a history insert, and
- * ClickHouse gets larger, fewer inserts; a batch is settled when both sinks hold it. Each sink
+ * stream, shard and position, at most once per `historyInsertIntervalMs` unless the queue
+ * fills. So the live counters never wait for a history insert, and ClickHouse gets larger,
+ * fewer inserts; a batch is settled when both sinks hold it. Each sink
  * has its own checkpoints, so a crash with ClickHouse behind replays from its checkpoint and
  * Redis skips what it holds.
  */
@@ -132,9 +136,13 @@ export class BatchSink {
 
   /** The ClickHouse lane: inserts the batches Redis holds, all that wait at once, in order. */
   private async runHistory(queue: HandoffQueue<PreparedBatch>): Promise<void> {
+    let lastInsertAt = -Infinity
     for (;;) {
-      const group = await queue.takeAll()
+      // ClickHouse favours few large inserts (each makes parts that later merge): wait for the
+      // interval to pass, or for the queue to fill, before the next one.
+      const group = await queue.takeAll(lastInsertAt + this.d.historyInsertIntervalMs)
       if (group === undefined) return
+      lastInsertAt = Date.now()
       try {
         await this.writeClickHouse(group)
         for (const b of group) this.report(b)

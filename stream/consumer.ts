@@ -76,6 +76,7 @@ export class Consumer {
       log: deps.log,
       minLeaseForInsertMs: Math.min(2_000, cfg.leaseTtlMs / 4),
       historyMaxRecords: cfg.sinkBatchMaxRecords,
+      historyInsertIntervalMs: cfg.clickhouseInsertIntervalMs,
       onBatch: (s) => this.record(s),
     })
   }

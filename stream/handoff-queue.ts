@@ -32,11 +32,22 @@ export class HandoffQueue<T> {
     this.wakeTaker?.()
   }
 
-  /** Every queued item up to the bound, once there is one; undefined when closed and drained. */
-  async takeAll(): Promise<T[] | undefined> {
-    while (this.items.length === 0) {
-      if (this.closed) return undefined
-      await new Promise<void>((resolve) => (this.wakeTaker = resolve))
+  /**
+   * Every queued item up to the bound, once there is one; undefined when closed and drained.
+   * With `fillUntilMs` (a Date.now() time), it also waits until then for more items to join,
+   * unless the queue is full or closed first.
+   */
+  async takeAll(fillUntilMs?: number): Promise<T[] | undefined> {
+    for (;;) {
+      if (this.items.length === 0 && this.closed) return undefined
+      const ready = this.items.length > 0 && (this.closed || this.weight >= this.maxWeight || fillUntilMs === undefined || Date.now() >= fillUntilMs)
+      if (ready) break
+      let timer: NodeJS.Timeout | undefined
+      await new Promise<void>((resolve) => {
+        this.wakeTaker = resolve
+        if (this.items.length > 0 && fillUntilMs !== undefined) timer = setTimeout(resolve, fillUntilMs - Date.now())
+      })
+      clearTimeout(timer)
       this.wakeTaker = undefined
     }
     const out: T[] = []

@@ -70,3 +70,40 @@ test('a batch is one script call: leases and checkpoints first, increments packe
   await store.applyBatch({ stream: 's', shards: [{ shard: 'A', leaseValue: 'w|1', firstPos: pos(3), lastPos: pos(3) }], folded, duplicates: 0, deadLetters: 0, nowMs: T0 + 1_000 })
   assert.deepEqual(JSON.parse(calls[1]!.args[10]!), [])
 })
+
+test('a counter hash gets its expiry on the first write and then at most every ten minutes; a failed call sets none', async () => {
+  const calls: string[][] = []
+  let failNext = false
+  const fake = {
+    defineCommand() {},
+    adwApplyBatch: async (_n: number, _keys: string[], args: string[]) => {
+      calls.push(args)
+      if (failNext) {
+        failNext = false
+        throw new Error('connection reset')
+      }
+    },
+  }
+  const store = new RedisCounterStore(fake as unknown as Redis, 'adw', 900)
+  const folded = foldEvents([ev({})], utcDay)
+  const pos = encodePosition('1')
+  const apply = (nowMs: number) => store.applyBatch({ stream: 's', shard: 'A', leaseValue: 'w|1', firstPos: pos, lastPos: pos, folded, duplicates: 0, deadLetters: 0, nowMs })
+  /** The ttl of every increment op of a call (args after the head: 6 + 3 per shard). */
+  const ttls = (args: string[]) => {
+    const incr = JSON.parse(args[9]!) as number[]
+    const out: number[] = []
+    for (let i = 0; i < incr.length; i += 3 + 2 * incr[i + 2]!) out.push(incr[i + 1]!)
+    return out
+  }
+  failNext = true
+  await assert.rejects(apply(T0))
+  await apply(T0 + 1_000)
+  await apply(T0 + 2_000)
+  await apply(T0 + 11 * 60_000)
+  const [failed, first, second, later] = calls.map(ttls)
+  assert.ok(failed!.length > 0 && failed!.every((t) => t > 0))
+  assert.deepEqual(first, failed, 'the failed call set no expiry: the next one sets them')
+  assert.ok(second!.every((t) => t === 0), 'written again within ten minutes: expiry left alone')
+  assert.deepEqual(later, first, 'ten minutes on: set again')
+  assert.ok(first!.includes(REDIS_TTL_SEC.minuteBuckets) && first!.includes(REDIS_TTL_SEC.dayTotals))
+})

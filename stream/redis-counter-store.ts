@@ -53,6 +53,14 @@ export const REDIS_TTL_SEC = {
 export const CHANGE_FEED_MAX_ENTRIES = 100_000
 
 const META_REFRESH_MS = 10 * 60_000
+/**
+ * A counter hash's expiry is set when this worker first writes it and again at most this often
+ * while it keeps writing it, not on every batch: EXPIRE was 2–3 script calls per event, a sixth
+ * of the script's time. A key lives on (49 h, 3 days) well past this.
+ */
+const TTL_REFRESH_MS = 10 * 60_000
+/** Keys remembered per kind (metadata written, expiry set) before the memory starts over. */
+const WRITTEN_KEYS_MAX = 500_000
 
 /**
  * The Redis sink: dedupe claims and live counters, each batch in one script call. Script
@@ -62,6 +70,7 @@ const META_REFRESH_MS = 10 * 60_000
 export class RedisCounterStore {
   private readonly keys: RedisKeys
   private readonly metaWrittenAt = new Map<string, number>()
+  private readonly ttlSetAt = new Map<string, number>()
 
   constructor(private readonly redis: Redis, keyPrefix: string, private readonly dedupeWindowSec: number) {
     this.keys = new RedisKeys(keyPrefix)
@@ -150,6 +159,13 @@ export class RedisCounterStore {
     // day hash. Written as JSON text directly: field names are ours and values integers, and a
     // batch has tens of thousands of cells, whose arrays would only feed JSON.stringify.
     let incr = ''
+    const ttlSet: string[] = []
+    const ttlFor = (key: string, ttlSec: number): number => {
+      const at = this.ttlSetAt.get(key)
+      if (at !== undefined && b.nowMs - at <= TTL_REFRESH_MS) return 0
+      ttlSet.push(key)
+      return ttlSec
+    }
     const hours = new Map<string, HourOp>()
     for (const m of b.folded.minutes) {
       const minute = Math.floor((m.minuteMs % 3_600_000) / 60_000)
@@ -159,13 +175,16 @@ export class RedisCounterStore {
       op.n += addMetricPairs(op, MINUTE_FIELDS_JSON[minute]!, m.sums)
     }
     for (const [hkey, op] of hours) {
-      if (op.n > 0) incr += `,${keys.push(hkey) - dataStart},${REDIS_TTL_SEC.minuteBuckets},${op.n}${op.pairs}`
+      if (op.n > 0) incr += `,${keys.push(hkey) - dataStart},${ttlFor(hkey, REDIS_TTL_SEC.minuteBuckets)},${op.n}${op.pairs}`
     }
     const dayOp: HourOp = { pairs: '', n: 0 }
     for (const d of b.folded.days) {
       dayOp.pairs = ''
       const n = addMetricPairs(dayOp, DAY_FIELDS_JSON, d.sums)
-      if (n > 0) incr += `,${keys.push(k.dayTotals(d.tenant, d.level, d.entity, d.day)) - dataStart},${REDIS_TTL_SEC.dayTotals},${n}${dayOp.pairs}`
+      if (n > 0) {
+        const dkey = k.dayTotals(d.tenant, d.level, d.entity, d.day)
+        incr += `,${keys.push(dkey) - dataStart},${ttlFor(dkey, REDIS_TTL_SEC.dayTotals)},${n}${dayOp.pairs}`
+      }
     }
     const dataKey = (key: string): number => keys.push(key) - dataStart
 
@@ -206,9 +225,15 @@ export class RedisCounterStore {
       }
       throw new RedisSinkError(msg, { cause: err })
     }
-    for (const metaKey of metaWritten) this.metaWrittenAt.set(metaKey, b.nowMs)
-    if (this.metaWrittenAt.size > 500_000) this.metaWrittenAt.clear()
+    remember(this.metaWrittenAt, metaWritten, b.nowMs)
+    remember(this.ttlSetAt, ttlSet, b.nowMs)
   }
+}
+
+/** Notes that `keys` were written at `nowMs`; a full memory starts over (the keys are then written again, no harm). */
+function remember(writtenAt: Map<string, number>, keys: readonly string[], nowMs: number): void {
+  for (const key of keys) writtenAt.set(key, nowMs)
+  if (writtenAt.size > WRITTEN_KEYS_MAX) writtenAt.clear()
 }
 
 /** A batch's claims under one dedupe hash, with their indexes in the batch. */
