@@ -63,6 +63,14 @@ test('takeAll with a fill time waits for more items until then, unless the queue
   const full = q.takeAll(Date.now() + 10_000)
   await q.push('d', 2)
   assert.deepEqual(await full, ['c', 'd'], 'a full queue is taken at once')
+  await q.push('f', 2)
+  const askedAt = Date.now()
+  const waiting = q.takeAll(askedAt + 5_000)
+  const g = q.push('g', 2) // 2 + 2 > 3: waits for room, so the taker takes at once
+  assert.deepEqual(await waiting, ['f'])
+  assert.ok(Date.now() - askedAt < 1_000, 'a push waiting for room makes the queue full: no waiting for the fill time')
+  await g
+  assert.deepEqual(await q.takeAll(), ['g'])
   await q.push('e', 1)
   const closing = q.takeAll(Date.now() + 10_000)
   q.close()

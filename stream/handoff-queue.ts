@@ -24,7 +24,9 @@ export class HandoffQueue<T> {
   /** Queues an item once there is room for it. */
   async push(item: T, weight: number): Promise<void> {
     while (!this.closed && this.items.length > 0 && this.weight + weight > this.maxWeight) {
-      await new Promise<void>((resolve) => this.wakePushers.push(resolve))
+      const waiting = new Promise<void>((resolve) => this.wakePushers.push(resolve))
+      this.wakeTaker?.() // a taker waiting for more to join takes now: no more fits
+      await waiting
     }
     if (this.closed) throw new Error('HandoffQueue: push after close')
     this.items.push({ item, weight })
@@ -35,12 +37,13 @@ export class HandoffQueue<T> {
   /**
    * Every queued item up to the bound, once there is one; undefined when closed and drained.
    * With `fillUntilMs` (a Date.now() time), it also waits until then for more items to join,
-   * unless the queue is full or closed first.
+   * unless the queue is full (or a push waits for room) or closed first.
    */
   async takeAll(fillUntilMs?: number): Promise<T[] | undefined> {
     for (;;) {
       if (this.items.length === 0 && this.closed) return undefined
-      const ready = this.items.length > 0 && (this.closed || this.weight >= this.maxWeight || fillUntilMs === undefined || Date.now() >= fillUntilMs)
+      const full = this.weight >= this.maxWeight || this.wakePushers.length > 0
+      const ready = this.items.length > 0 && (this.closed || full || fillUntilMs === undefined || Date.now() >= fillUntilMs)
       if (ready) break
       let timer: NodeJS.Timeout | undefined
       await new Promise<void>((resolve) => {
