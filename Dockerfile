@@ -18,4 +18,4 @@ RUN npm ci && npm cache clean --force
 
 COPY --chown=node:node . .
 
-CMD ["npx", "tsx", "stream/main.ts"]
+CMD ["npx", "tsx", "--max-semi-space-size=64", "stream/main.ts"]

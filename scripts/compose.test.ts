@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { parse } from 'yaml'
 import { CONFIG_VARIABLES } from '../core/config.ts'
+import { nodeFlagsOf } from '../core/node-flags.ts'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 
@@ -22,12 +23,14 @@ const URL_VARIABLE: Record<(typeof INFRA)[number], string> = {
   alertmanager: 'ADW_ALERTMANAGER_URL',
 }
 
+/** `npx tsx` with the entry script's Node flags (core/node-flags.ts), as every launcher runs it. */
+const tsxCommand = (script: string) => ['npx', 'tsx', ...nodeFlagsOf(script), script].join(' ')
 const COMMANDS: Record<(typeof ADWATCH)[number], string> = {
-  worker: 'npx tsx stream/main.ts',
-  producer: 'npx tsx stream/producer/main.ts',
-  gateway: 'npx tsx gateway/main.ts',
-  alerts: 'npx tsx alerts/main.ts',
-  detectors: 'npx tsx detectors/main.ts',
+  worker: tsxCommand('stream/main.ts'),
+  producer: tsxCommand('stream/producer/main.ts'),
+  gateway: tsxCommand('gateway/main.ts'),
+  alerts: tsxCommand('alerts/main.ts'),
+  detectors: tsxCommand('detectors/main.ts'),
 }
 
 type Service = {
@@ -228,4 +231,14 @@ test('the gateway listens on all interfaces in its container and is published on
   assert.ok(published, `gateway does not publish host port ${local}, the local run's`)
   assert.equal(published.target, Number(env.get('ADW_GATEWAY_PORT')))
   assert.ok(hasHealthcheck(services.gateway), 'gateway has a healthcheck (GET /health)')
+})
+
+test('the Dockerfile and package.json start the worker with its Node flags, as compose and scripts/dev.ts do', () => {
+  const dockerfile = readFileSync(`${root}Dockerfile`, 'utf8')
+  const cmd = /^CMD (\[.*\])$/m.exec(dockerfile)?.[1]
+  assert.ok(cmd !== undefined, 'the Dockerfile has a CMD')
+  assert.equal((JSON.parse(cmd) as string[]).join(' '), tsxCommand('stream/main.ts'))
+  const scripts = (JSON.parse(readFileSync(`${root}package.json`, 'utf8')) as { scripts: Record<string, string> }).scripts
+  assert.equal(`npx ${scripts.worker}`, tsxCommand('stream/main.ts'))
+  assert.ok(nodeFlagsOf('gateway/main.ts').length > 0 && nodeFlagsOf('stream/main.ts').length > 0)
 })
