@@ -6,7 +6,7 @@ import { migrate } from '../core/migrate.ts'
 import { ident, sql } from '../core/sql.ts'
 import { buildCatalogue, tenantNames } from '../stream/producer/catalogue.ts'
 import { generateTestRecords, type TestRecord } from '../stream/producer/test-events.ts'
-import { createTrafficGenerator, type TrafficGenerator } from '../stream/producer/traffic.ts'
+import { createTrafficGenerator } from '../stream/producer/traffic.ts'
 import { EntitySettingsStore } from '../stream/entity-settings.ts'
 import { registerTenants } from '../stream/tenant-directory.ts'
 
@@ -89,42 +89,24 @@ export interface TrafficSetOptions {
  * random over half an hour would touch dozens.
  */
 export function generateTrafficSet(o: TrafficSetOptions): EventSet & { readonly spanMs: number } {
-  const traffic = createLiveTraffic({ ...o, idPrefix: `b${o.seed}-${o.nowMs.toString(36)}` })
+  const names = tenantNames(o.tenants)
+  const catalogue = buildCatalogue({ seed: o.seed, tenants: names.length, names, campaigns: o.campaigns })
+  const gen = createTrafficGenerator({ catalogue, seed: o.seed, dayCurve: false, idPrefix: `b${o.seed}-${o.nowMs.toString(36)}` })
   const spanMs = Math.max(1_000, Math.ceil((1000 * o.count) / o.eventsPerSec))
   const records: TestRecord[] = []
   // Poisson counts: generate a little more than the span holds, keep the first `count`.
   for (let startMs = o.nowMs - 1_000 - spanMs; records.length < o.count; startMs += 1_000) {
-    for (const e of traffic.generator.events(startMs, 1_000, o.eventsPerSec)) {
+    for (const e of gen.events(startMs, 1_000, o.eventsPerSec)) {
       if (records.length === o.count) break
       records.push({ data: Buffer.from(JSON.stringify(e)), partitionKey: `${e.tenant}/${e.campaign}` })
     }
   }
-  return { records, tenants: traffic.tenants, accountZones: traffic.accountZones, spanMs }
-}
-
-/** The tenants and account time zones of a benchmark's catalogue (what registerEventSet writes). */
-export type TenantSetup = Pick<EventSet, 'tenants' | 'accountZones'>
-
-/** The synthetic producer's generator over a benchmark catalogue. */
-interface LiveTraffic extends TenantSetup {
-  readonly generator: TrafficGenerator
-}
-
-/**
- * The synthetic producer's traffic generator (stream/producer/traffic.ts) over the catalogue of
- * `campaigns` campaigns of `tenants` tenants for `seed`, without its day curve so runs at any
- * hour are alike; ids start with `idPrefix`.
- */
-function createLiveTraffic(o: { tenants: number; campaigns: number; seed: number; idPrefix: string }): LiveTraffic {
-  const names = tenantNames(o.tenants)
-  const catalogue = buildCatalogue({ seed: o.seed, tenants: names.length, names, campaigns: o.campaigns })
-  const generator = createTrafficGenerator({ catalogue, seed: o.seed, dayCurve: false, idPrefix: o.idPrefix })
   const accountZones = catalogue.accounts.map((a) => ({ tenant: a.tenant, account: a.id, timeZone: a.timeZone }))
-  return { tenants: names, accountZones, generator }
+  return { records, tenants: names, accountZones, spanMs }
 }
 
 /** Registers the set's tenants and account time zones under the config's key prefix. */
-export async function registerEventSet(redis: Redis, cfg: AdwatchConfig, set: TenantSetup): Promise<void> {
+export async function registerEventSet(redis: Redis, cfg: AdwatchConfig, set: EventSet): Promise<void> {
   await registerTenants(redis, cfg.redis.keyPrefix, set.tenants)
   const settings = new EntitySettingsStore(redis, cfg.redis.keyPrefix)
   for (const a of set.accountZones) await settings.setAccount(a.tenant, a.account, { timeZone: a.timeZone })

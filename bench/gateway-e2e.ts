@@ -38,9 +38,10 @@ const SETUP_MS = 3_000
 /**
  * After a 5 s untimed warm-up at the same rate (until the worker has folded it), puts `rate`
  * events/s of the synthetic producer's real-time traffic (timestamps advancing at that rate from
- * about the start of the run; KPL-aggregated per shard) for `seconds` into a fresh stream, consumed by a worker process and
- * served by a gateway process, with `dashboards` sockets each watching 25 busy campaigns. Every 100 ms one
- * probe event (one impression) goes to one of 20 probe campaigns a socket.io-client watches;
+ * about the start of the run; KPL-aggregated per shard) for `seconds` into a fresh stream,
+ * consumed by a worker process and served by a gateway process, with `dashboards` sockets each
+ * watching 25 busy campaigns. Every 100 ms one probe event (one impression) goes to one of 20
+ * probe campaigns a socket.io-client watches;
  * a probe's latency runs from the start of the PutRecords call that carries it to the arrival
  * of the first window update whose 1 h impressions count it.
  */

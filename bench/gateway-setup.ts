@@ -39,7 +39,7 @@ export function benchJwt(tenant: string, n: number): Promise<string> {
 }
 
 /** The campaigns of each tenant of an event set's catalogue. */
-export function campaignsByTenant(set: Pick<EventSet, 'tenants'>, o: { seed: number; campaigns: number }): Map<string, string[]> {
+export function campaignsByTenant(set: EventSet, o: { seed: number; campaigns: number }): Map<string, string[]> {
   const catalogue = buildCatalogue({ seed: o.seed, tenants: set.tenants.length, names: [...set.tenants], campaigns: o.campaigns })
   const out = new Map<string, string[]>(set.tenants.map((t) => [t, []]))
   for (const c of catalogue.campaigns) out.get(c.tenant)?.push(c.id)

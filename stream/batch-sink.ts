@@ -102,9 +102,8 @@ const REDIS_RETRY_MAX_MS = 5_000
  * inserts all that are waiting (up to `historyMaxRecords`) as one block carrying each row's
  * stream, shard and position, at most once per `historyInsertIntervalMs` unless the queue
  * fills. So the live counters never wait for a history insert, and ClickHouse gets larger,
- * fewer inserts; a batch is settled when both sinks hold it. Each sink
- * has its own checkpoints, so a crash with ClickHouse behind replays from its checkpoint and
- * Redis skips what it holds.
+ * fewer inserts; a batch is settled when both sinks hold it. Each sink has its own checkpoints,
+ * so a crash with ClickHouse behind replays from its checkpoint and Redis skips what it holds.
  */
 export class BatchSink {
   constructor(private readonly d: BatchSinkDeps) {}
