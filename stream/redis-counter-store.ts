@@ -56,7 +56,8 @@ const META_REFRESH_MS = 10 * 60_000
 /**
  * A counter hash's expiry is set when this worker first writes it and again at most this often
  * while it keeps writing it, not on every batch: EXPIRE was 2–3 script calls per event, a sixth
- * of the script's time. A key lives on (49 h, 3 days) well past this.
+ * of the script's time. A key lives on (49 h, 3 days) well past this; one deleted and written
+ * again meanwhile (a Redis restart without persistence) gets its expiry back within this time.
  */
 const TTL_REFRESH_MS = 10 * 60_000
 /** Keys remembered per kind (metadata written, expiry set) before the memory starts over. */
