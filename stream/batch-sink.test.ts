@@ -193,7 +193,19 @@ function runningSink(o: { historyMaxRecords: number; historyInsertIntervalMs?: n
   const sink = new BatchSink({ stream: 's', counters: f.counters, history: f.history, leases: f.leases, dayOf: () => '2026-11-21', now: () => NOW, log, minLeaseForInsertMs: 2_000, historyMaxRecords: o.historyMaxRecords, historyInsertIntervalMs: o.historyInsertIntervalMs ?? 0, onBatch: () => undefined })
   const stop = new AbortController()
   const done = sink.run(batcher, stop.signal)
-  return { f, batcher, lane, gates, started: () => started, stop, done }
+  /** Waits for insert number `n` (from 1) to start, then lets it go on (to fail with `err` if given). */
+  const letGo = async (n: number, err?: Error) => {
+    await until(`insert ${n} to start`, () => started >= n)
+    gates.shift()!(err)
+  }
+  /** A lane for `shardId` whose first batch (records 1 and 2) is in Redis and held in the first insert. */
+  const laneHeldInFirstInsert = async (shardId: string) => {
+    const r = lane(shardId)
+    batcher.push(r, records(shardId, [1, 2]))
+    await until('the first insert to start', () => started === 1)
+    return r
+  }
+  return { f, batcher, lane, started: () => started, letGo, laneHeldInFirstInsert, stop, done }
 }
 
 /** Waits until `cond` holds (or fails the test after 2 s). */
@@ -206,18 +218,15 @@ async function until(what: string, cond: () => boolean): Promise<void> {
 
 test('run: Redis does not wait for a slow ClickHouse insert; the batches waiting meanwhile go in as one insert, in order', async () => {
   const s = runningSink({ historyMaxRecords: 50_000 })
-  const a = s.lane('A')
-  s.batcher.push(a, records('A', [1, 2]))
-  await until('the first insert to start', () => s.started() === 1)
+  const a = await s.laneHeldInFirstInsert('A')
   s.batcher.push(a, records('A', [3, 4]))
   await until('a second batch in Redis', () => s.f.calls.applied.length === 2)
   s.batcher.push(a, records('A', [5, 6]))
   await until('a third batch in Redis', () => s.f.calls.applied.length === 3)
   assert.equal(s.started(), 1, 'ClickHouse is still busy with the first batch')
   assert.deepEqual([a.checkpoints.redis, a.checkpoints.clickhouse], [pos(6), undefined])
-  s.gates.shift()!()
-  await until('the second insert to start', () => s.started() === 2)
-  s.gates.shift()!()
+  await s.letGo(1)
+  await s.letGo(2)
   await until('ClickHouse to catch up', () => a.checkpoints.clickhouse === pos(6))
   assert.deepEqual(s.f.calls.inserted, [['A@1', 'A@2'], ['A@3', 'A@4', 'A@5', 'A@6']])
   s.stop.abort()
@@ -226,20 +235,15 @@ test('run: Redis does not wait for a slow ClickHouse insert; the batches waiting
 
 test('run: Redis runs ahead of ClickHouse by a bounded number of records', async () => {
   const s = runningSink({ historyMaxRecords: 4 })
-  const a = s.lane('A')
-  s.batcher.push(a, records('A', [1, 2]))
-  await until('the first insert to start', () => s.started() === 1)
+  const a = await s.laneHeldInFirstInsert('A')
   for (let seq = 3; seq <= 11; seq += 2) s.batcher.push(a, records('A', [seq, seq + 1]))
   // The insert in flight holds batch 1, the queue batches 2 and 3 (4 records); batch 4 is in Redis and waits for room.
   await until('Redis to stop for room', () => s.f.calls.applied.length === 4)
   await new Promise((r) => setTimeout(r, 30))
   assert.equal(s.f.calls.applied.length, 4, 'no batch beyond the bound is written to Redis')
-  s.gates.shift()!()
+  await s.letGo(1)
   await until('batches 5 and 6 in Redis', () => s.f.calls.applied.length === 6)
-  for (let insert = 2; insert <= 4; insert++) {
-    await until(`insert ${insert} to start`, () => s.started() === insert)
-    s.gates.shift()!()
-  }
+  for (let insert = 2; insert <= 4; insert++) await s.letGo(insert)
   await until('ClickHouse to catch up', () => a.checkpoints.clickhouse === pos(12))
   const rows = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => `A@${from + i}`)
   assert.deepEqual(s.f.calls.inserted, [rows(1, 2), rows(3, 6), rows(7, 10), rows(11, 12)])
@@ -249,15 +253,13 @@ test('run: Redis runs ahead of ClickHouse by a bounded number of records', async
 
 test('run: a ClickHouse insert that fails for good stops its shards; batches behind it keep only the other shards', async () => {
   const s = runningSink({ historyMaxRecords: 50_000 })
-  const [a, b] = [s.lane('A'), s.lane('B')]
-  s.batcher.push(a, records('A', [1, 2]))
-  await until('the first insert to start', () => s.started() === 1)
+  const a = await s.laneHeldInFirstInsert('A')
+  const b = s.lane('B')
   s.batcher.push(a, records('A', [3]))
   s.batcher.push(b, records('B', [7]))
   await until('the second batch in Redis', () => s.f.calls.applied.length === 2)
-  s.gates.shift()!(new Error('table events has no column pos'))
-  await until('the second insert to start', () => s.started() === 2)
-  s.gates.shift()!()
+  await s.letGo(1, new Error('table events has no column pos'))
+  await s.letGo(2)
   await until("B's row in ClickHouse", () => b.checkpoints.clickhouse === pos(7))
   assert.deepEqual(s.f.calls.inserted, [['A@1', 'A@2'], ['B@7']])
   assert.equal(a.isWritable, false, 'A is read again from its checkpoints')
@@ -268,9 +270,7 @@ test('run: a ClickHouse insert that fails for good stops its shards; batches beh
 
 test('run: on stop, batches Redis holds are still inserted into ClickHouse before run returns', async () => {
   const s = runningSink({ historyMaxRecords: 50_000 })
-  const a = s.lane('A')
-  s.batcher.push(a, records('A', [1, 2]))
-  await until('the first insert to start', () => s.started() === 1)
+  const a = await s.laneHeldInFirstInsert('A')
   s.batcher.push(a, records('A', [3, 4]))
   await until('a second batch in Redis', () => s.f.calls.applied.length === 2)
   s.stop.abort()
@@ -278,9 +278,8 @@ test('run: on stop, batches Redis holds are still inserted into ClickHouse befor
   void s.done.then(() => (returned = true))
   await new Promise((r) => setTimeout(r, 20))
   assert.equal(returned, false, 'run waits for ClickHouse')
-  s.gates.shift()!()
-  await until('the last insert to start', () => s.started() === 2)
-  s.gates.shift()!()
+  await s.letGo(1)
+  await s.letGo(2)
   await s.done
   assert.deepEqual(s.f.calls.inserted.flat(), ['A@1', 'A@2', 'A@3', 'A@4'])
   assert.equal(a.checkpoints.clickhouse, pos(4))
@@ -288,18 +287,16 @@ test('run: on stop, batches Redis holds are still inserted into ClickHouse befor
 
 test('run: ClickHouse inserts start at most once per interval; batches Redis writes meanwhile join the next insert', async () => {
   const s = runningSink({ historyMaxRecords: 50_000, historyInsertIntervalMs: 150 })
-  const a = s.lane('A')
-  s.batcher.push(a, records('A', [1, 2]))
-  await until('the first insert to start', () => s.started() === 1)
+  const a = await s.laneHeldInFirstInsert('A')
   const firstAt = Date.now()
-  s.gates.shift()!()
+  await s.letGo(1)
   s.batcher.push(a, records('A', [3, 4]))
   await until('a second batch in Redis', () => s.f.calls.applied.length === 2)
   s.batcher.push(a, records('A', [5, 6]))
   await until('a third batch in Redis', () => s.f.calls.applied.length === 3)
   await until('the second insert to start', () => s.started() === 2)
   assert.ok(Date.now() - firstAt >= 140, `the second insert waited for the interval (${Date.now() - firstAt} ms)`)
-  s.gates.shift()!()
+  await s.letGo(2)
   await until('ClickHouse to catch up', () => a.checkpoints.clickhouse === pos(6))
   assert.deepEqual(s.f.calls.inserted, [['A@1', 'A@2'], ['A@3', 'A@4', 'A@5', 'A@6']])
   s.stop.abort()
