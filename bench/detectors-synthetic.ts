@@ -30,6 +30,8 @@ export interface SyntheticOptions {
   /** Flat traffic and a fixed anomaly plan epoch, as in the integration test (default: day curve, plan at the live start). */
   readonly dayCurve?: boolean
   readonly planEpochMs?: number
+  /** Minutes past the hour the history (and so the live period) starts: a live hour's own hour of history is that long. Default 0. */
+  readonly startOffsetMin?: number
   readonly log: (line: string) => void
 }
 
@@ -64,7 +66,7 @@ const RESOLVE_MS = 5 * 60_000
 
 /** Generates the scenario, trains on its history, replays the live period and judges. */
 export async function evaluateSynthetic(o: SyntheticOptions): Promise<SyntheticResult> {
-  const historyStartMs = Date.UTC(2026, 0, 5)
+  const historyStartMs = Date.UTC(2026, 0, 5) + (o.startOffsetMin ?? 0) * 60_000
   const liveStartMs = historyStartMs + o.historyDays * DAY_MS
   const liveMs = o.liveHours * 3_600_000
   const scenario: Scenario = createScenario({

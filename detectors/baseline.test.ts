@@ -1,8 +1,9 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { EntityBaseline, MIN_ACTIVE_MINUTES, IFOREST_DIMS } from './baseline.ts'
+import { EntityBaseline, EWMA_LEN, FLAT_LEN, MIN_ACTIVE_MINUTES, IFOREST_DIMS, RATIO_COUNT, RATIO_LEN, VOLUME_LEN } from './baseline.ts'
 import { trainBaseline } from './baseline-training.ts'
-import { FEATURE_COUNT, MINUTE_STRIDE } from './features.ts'
+import { FEATURE_COUNT, FEATURES, MINUTE_STRIDE } from './features.ts'
+import { binomialZ } from './stats.ts'
 import { busyCampaign, steadyHistory } from './testing/steady-minutes.ts'
 
 const START = Date.UTC(2026, 0, 5)
@@ -45,4 +46,42 @@ test('too little history gives no baseline; history starts at the first active m
   tail.set(h.minutes.subarray(840 * MINUTE_STRIDE), 840 * MINUTE_STRIDE)
   const t = trainBaseline({ ...h, minutes: tail })
   assert.equal(t?.baseline.fromMs, START + 840 * 60_000)
+})
+
+test('a rate of counts is never further out than its counts: CTR and CVR z bounded by the binomial z', () => {
+  // A narrow CVR slot (centre 14 %, scale 0.365: a thin hour's) and the usual rates.
+  const ratio = new Float32Array(RATIO_LEN)
+  for (let hod = 0; hod < 24; hod++) {
+    for (let r = 0; r < RATIO_COUNT; r++) ratio.set([r === 2 ? Math.log(0.14) : Math.log(0.003), 0.365, 10], (hod * RATIO_COUNT + r) * 3)
+  }
+  const flat = new Float32Array(FLAT_LEN)
+  for (let hod = 0; hod < 24; hod++) flat.set([0.01, 0.003, 0.1, 0.14], hod * 4)
+  const volume = new Float32Array(VOLUME_LEN).fill(1)
+  const b = new EntityBaseline('cmp', 'acc', START, START, 1000, { perImpression: 0, perClick: 1 }, volume, ratio, flat, new Float32Array(EWMA_LEN))
+  const cvr = FEATURES.indexOf('cvr')
+  const ctr = FEATURES.indexOf('ctr')
+  const residual = (f: number, k: number, n: number): number => {
+    const feats = new Float64Array(FEATURE_COUNT).fill(NaN)
+    const dens = new Float64Array(FEATURE_COUNT)
+    feats[f] = Math.log((k + 0.5) / (n + 0.5))
+    dens[f] = n
+    const out = new Float64Array(FEATURE_COUNT)
+    b.residuals(START, feats, dens, out)
+    return out[f]!
+  }
+  // 0 conversions from 32 clicks: the slot alone says −6σ; the counts say −2.5σ (it happens once in 125 minutes).
+  assert.ok((Math.log(0.5 / 32.5) - Math.log(0.14)) / 0.365 < -6)
+  assert.ok(Math.abs(residual(cvr, 0, 32) - binomialZ(0, 32, Math.fround(0.14))) < 1e-9)
+  assert.ok(residual(cvr, 0, 32) > -2.6 && residual(cvr, 0, 32) < -2.4)
+  // 0 from 400 clicks: the counts are strong (−10.7σ); the slot's −12.9σ is bounded to it, still an anomaly.
+  assert.ok(residual(cvr, 0, 400) < -10.5 && residual(cvr, 0, 400) > -11)
+  // 4 from 32 is within half a count of the usual 4.5: no evidence either way, whatever the slot says.
+  assert.equal(residual(cvr, 4, 32), 0)
+  // 9 from 32: the slot says +2.0σ, the counts +1.9σ, bounded to the counts…
+  assert.ok(Math.abs(residual(cvr, 9, 32) - binomialZ(9, 32, Math.fround(0.14))) < 1e-9)
+  // …while 20 from 32 is +6.1σ by the counts and the slot's +4.1σ is the weaker evidence: it stands.
+  assert.ok(Math.abs(residual(cvr, 20, 32) - (Math.log(20.5 / 32.5) - Math.log(0.14)) / 0.365) < 1e-6)
+  assert.ok(binomialZ(20, 32, 0.14) > 6)
+  // …and CPC, not a rate of counts, is not bounded: its slot's z stands.
+  assert.ok(Math.abs(residual(FEATURES.indexOf('cpc'), 0, 32) - (Math.log(0.5 / 32.5) - Math.log(0.003)) / 0.365) < 1e-6)
 })

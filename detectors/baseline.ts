@@ -1,7 +1,7 @@
 import { DetectorModelError } from './errors.ts'
 import { FEATURE_COUNT, hourOfDay, hourOfWeek, MINUTE_STRIDE, VOLUME_COUNT, type Minute, type PriceModel } from './features.ts'
 import { fromBase64, toBase64 } from './isolation-forest.ts'
-import { clamp } from './stats.ts'
+import { binomialZ, clamp } from './stats.ts'
 
 /**
  * An entity's baseline: what is normal for it at each hour, learnt from its minute history.
@@ -30,6 +30,9 @@ const IFOREST_CLIP = 10
 
 /** Number of ratio features (after the volumes). */
 export const RATIO_COUNT = FEATURE_COUNT - VOLUME_COUNT
+/** Ratio indexes (after the volumes) of the two rates of counts: clicks per impression, conversions per click. */
+const CTR = 0
+const CVR = 2
 /** Length of a baseline's volume array: per hour of week and volume feature, center and scale. */
 export const VOLUME_LEN = 168 * VOLUME_COUNT * 2
 /** Length of its ratio array: per hour of day and ratio feature, center, scale and usual base. */
@@ -84,6 +87,9 @@ export class EntityBaseline {
    * is undefined). A ratio resting on less than the entity's usual base (over all hours) gets
    * a scale widened by √(usual / base): a CPC from 3 clicks is noisier than one from 300, and
    * at quiet hours single lumps (a spend adjustment) give ratios tails a median cannot see.
+   * CTR and CVR are rates of counts: their z is never further out than the counts themselves
+   * are from the hour's usual rate (binomialZ), so a thin hour's narrow slot cannot call
+   * 0 conversions from 32 clicks a −6σ event (at 14 % it happens once in 125 minutes).
    */
   residuals(minuteMs: number, feats: Float64Array, dens: Float64Array, out: Float64Array, at = 0): void {
     const how = hourOfWeek(minuteMs)
@@ -103,7 +109,9 @@ export class EntityBaseline {
       const base = dens[f] as number
       const usual = this.ratio[k + 2] as number
       const widen = base > 0 && usual > base ? Math.sqrt(usual / base) : 1
-      out[f] = (x - (this.ratio[k] as number)) / ((this.ratio[k + 1] as number) * widen)
+      const z = (x - (this.ratio[k] as number)) / ((this.ratio[k + 1] as number) * widen)
+      const rate = r === CTR ? this.clicksPerImpression(minuteMs) : r === CVR ? this.conversionsPerClick(minuteMs) : NaN
+      out[f] = Number.isNaN(rate) ? z : boundByCounts(z, binomialZ(Math.exp(x) * (base + 0.5) - 0.5, base, rate))
     }
   }
 
@@ -192,3 +200,8 @@ export function minuteAt(minutes: Float64Array, k: number): Minute {
   return { impressions: minutes[b] as number, clicks: minutes[b + 1] as number, spend: minutes[b + 2] as number, conversions: minutes[b + 3] as number }
 }
 
+/** A ratio's z bounded by its counts' own z: same sign, never larger; 0 when the counts point the other way. */
+function boundByCounts(z: number, counts: number): number {
+  if (Number.isNaN(counts)) return z
+  return z < 0 ? Math.max(z, Math.min(0, counts)) : Math.min(z, Math.max(0, counts))
+}

@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { erfc, logNormalTail, normalTail, robustSummary, scoreToZ, zFromLogTail, zToScore } from './stats.ts'
+import { binomialZ, erfc, logNormalTail, normalTail, robustSummary, scoreToZ, zFromLogTail, zToScore } from './stats.ts'
 
 test('score mapping: 0 at z ≤ 0, 0.5 at 3σ, 0.8 at 6σ, 0.9 at 9σ, and scoreToZ inverts it', () => {
   const cases: Array<[number, number]> = [
@@ -55,3 +55,18 @@ function inverseErf(y: number): number {
   }
   return (lo + hi) / 2
 }
+
+test('binomialZ: close to the exact binomial tail in both directions; 0 within half a count; NaN with nothing to test', () => {
+  // Exact tails where they have a closed form: P(X = 0) = (1 − p)^n, P(X = n) = p^n.
+  for (const [n, p] of [[32, 0.14], [100, 0.14], [400, 0.01], [20, 0.3]] as const) {
+    const exact = -zFromLogTail(n * Math.log(1 - p))
+    assert.ok(Math.abs(binomialZ(0, n, p) - exact) < 0.15, `0 of ${n} at ${p}: ${binomialZ(0, n, p)} vs ${exact}`)
+  }
+  for (const [n, p] of [[8, 0.5], [5, 0.3]] as const) {
+    const exact = zFromLogTail(n * Math.log(p))
+    assert.ok(Math.abs(binomialZ(n, n, p) - exact) < 0.2, `${n} of ${n} at ${p}: ${binomialZ(n, n, p)} vs ${exact}`)
+  }
+  assert.equal(binomialZ(4, 32, 0.14), 0)
+  assert.ok(binomialZ(40, 3000, 0.003) > 7)
+  for (const [k, n, p] of [[0, 0, 0.1], [1, 10, 0], [1, 10, 1], [1, 10, NaN]] as const) assert.ok(Number.isNaN(binomialZ(k, n, p)))
+})

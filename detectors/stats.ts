@@ -139,3 +139,18 @@ export function logNormalTail(z: number): number {
 export function clamp(x: number, lo: number, hi: number): number {
   return x < lo ? lo : x > hi ? hi : x
 }
+
+/**
+ * How many σ a count of k successes in n trials sits from the rate p, as the signed root of
+ * the binomial likelihood-ratio statistic with a half-count continuity correction: accurate
+ * in the tails where a Wald z is not (0 of 32 at p = 0.14: −2.5, the exact tail's −2.4; 0 of
+ * 100: −5.1 vs −5.0). 0 within half a count of n·p; NaN when n or p leaves nothing to test.
+ */
+export function binomialZ(k: number, n: number, p: number): number {
+  if (!(n > 0 && p > 0 && p < 1)) return NaN
+  const d = k - n * p
+  if (Math.abs(d) <= 0.5) return 0
+  const q = clamp((k - 0.5 * Math.sign(d)) / n, 0, 1)
+  const kl = (q > 0 ? q * Math.log(q / p) : 0) + (q < 1 ? (1 - q) * Math.log((1 - q) / (1 - p)) : 0)
+  return Math.sign(d) * Math.sqrt(2 * n * Math.max(0, kl))
+}
