@@ -16,3 +16,8 @@ const NODE_FLAGS: Readonly<Record<string, readonly string[]>> = {
 export function nodeFlagsOf(script: string): readonly string[] {
   return NODE_FLAGS[script] ?? []
 }
+
+/** The arguments of `node` to run an entry script with tsx and its flags, `extra` Node flags after them. */
+export function nodeArgsOf(script: string, extra: readonly string[] = []): string[] {
+  return [...nodeFlagsOf(script), ...extra, '--import', 'tsx', script]
+}

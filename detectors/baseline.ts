@@ -30,9 +30,11 @@ const IFOREST_CLIP = 10
 
 /** Number of ratio features (after the volumes). */
 export const RATIO_COUNT = FEATURE_COUNT - VOLUME_COUNT
-/** Ratio indexes (after the volumes) of the two rates of counts: clicks per impression, conversions per click. */
-const CTR = 0
-const CVR = 2
+/**
+ * Per ratio (after the volumes): where its usual rate sits in an hour's four flatline rates, for
+ * the two rates of counts (CTR: clicks per impression; CVR: conversions per click); −1 for the rest.
+ */
+const COUNT_RATE_AT = [1, -1, 3, -1] as const
 /** Length of a baseline's volume array: per hour of week and volume feature, center and scale. */
 export const VOLUME_LEN = 168 * VOLUME_COUNT * 2
 /** Length of its ratio array: per hour of day and ratio feature, center, scale and usual base. */
@@ -110,8 +112,9 @@ export class EntityBaseline {
       const usual = this.ratio[k + 2] as number
       const widen = base > 0 && usual > base ? Math.sqrt(usual / base) : 1
       const z = (x - (this.ratio[k] as number)) / ((this.ratio[k + 1] as number) * widen)
-      const rate = r === CTR ? this.clicksPerImpression(minuteMs) : r === CVR ? this.conversionsPerClick(minuteMs) : NaN
-      out[f] = Number.isNaN(rate) ? z : boundByCounts(z, binomialZ(Math.exp(x) * (base + 0.5) - 0.5, base, rate))
+      const rateAt = COUNT_RATE_AT[r] as number
+      // The numerator back from the half-count log ratio (features.ts): log((k + 0.5) / (n + 0.5)).
+      out[f] = rateAt < 0 ? z : boundByCounts(z, binomialZ(Math.exp(x) * (base + 0.5) - 0.5, base, this.flat[hod * 4 + rateAt] as number))
     }
   }
 

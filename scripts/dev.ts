@@ -4,7 +4,7 @@ import path from 'node:path'
 import { Redis } from 'ioredis'
 import { createClickHouse } from '../core/clickhouse.ts'
 import { loadConfig } from '../core/config.ts'
-import { nodeFlagsOf } from '../core/node-flags.ts'
+import { nodeArgsOf } from '../core/node-flags.ts'
 import { ident, sql } from '../core/sql.ts'
 import { RedisKeys } from '../stream/redis-keys.ts'
 import { buildCatalogue } from '../stream/producer/catalogue.ts'
@@ -68,7 +68,7 @@ async function main(): Promise<void> {
   const start = (name: string, script: string, extraEnv: Record<string, string> = {}) => {
     const log = openSync(path.join(logDir, `${name}.log`), 'a')
     // detached: a terminal's Ctrl-C reaches this process only; children stop in order below.
-    const child = spawn(process.execPath, [...nodeFlagsOf(script), '--import', 'tsx', script], { env: { ...env, ...extraEnv }, stdio: ['ignore', log, log], detached: true })
+    const child = spawn(process.execPath, nodeArgsOf(script), { env: { ...env, ...extraEnv }, stdio: ['ignore', log, log], detached: true })
     children.push({ name, child })
     child.on('exit', (code, signal) => {
       if (!stopping) console.log(`adwatch: ${name} exited (${signal ?? code}); see ${path.join(logDir, `${name}.log`)}`)

@@ -7,7 +7,7 @@ import { Redis } from 'ioredis'
 import { io as connect, type Socket } from 'socket.io-client'
 import { createClickHouse } from '../../core/clickhouse.ts'
 import type { AdwatchConfig } from '../../core/config.ts'
-import { nodeFlagsOf } from '../../core/node-flags.ts'
+import { nodeArgsOf } from '../../core/node-flags.ts'
 import { dropTestData } from '../../stream/testing/cleanup.ts'
 import { createTestStream, integrationConfig, requireServers } from '../../stream/testing/integration-env.ts'
 import { registerTenants } from '../../stream/tenant-directory.ts'
@@ -100,7 +100,7 @@ export async function spawnGateway(env: Record<string, string>, id: string, node
   mkdirSync(dir, { recursive: true })
   const logFile = path.join(dir, `${env.ADW_KINESIS_STREAM}-${id}.log`)
   const out = createWriteStream(logFile)
-  const child = spawn(process.execPath, [...nodeFlagsOf('gateway/main.ts'), ...nodeArgs, '--import', 'tsx', 'gateway/main.ts'], { env: { ...env, ADW_LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, nodeArgsOf('gateway/main.ts', nodeArgs), { env: { ...env, ADW_LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] })
   child.stdout?.pipe(out)
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
   const url = await new Promise<string>((resolve, reject) => {

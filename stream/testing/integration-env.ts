@@ -8,7 +8,7 @@ import { createClickHouse } from '../../core/clickhouse.ts'
 import { loadConfig, type AdwatchConfig } from '../../core/config.ts'
 import { createKinesisClient } from '../../core/kinesis-client.ts'
 import { migrate } from '../../core/migrate.ts'
-import { nodeFlagsOf } from '../../core/node-flags.ts'
+import { nodeArgsOf } from '../../core/node-flags.ts'
 import { sleep } from '../../core/backoff.ts'
 
 /**
@@ -79,7 +79,7 @@ export function spawnWorker(env: Record<string, string>, id: string): WorkerProc
   mkdirSync(dir, { recursive: true })
   const logFile = path.join(dir, `${env.ADW_KINESIS_STREAM}-${id}.log`)
   const out = createWriteStream(logFile)
-  const child = spawn(process.execPath, [...nodeFlagsOf('stream/main.ts'), '--import', 'tsx', 'stream/main.ts'], { env: { ...env, ADW_WORKER_ID: id }, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, nodeArgsOf('stream/main.ts'), { env: { ...env, ADW_WORKER_ID: id }, stdio: ['ignore', 'pipe', 'pipe'] })
   child.stdout?.pipe(out)
   child.stderr?.pipe(out)
   const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(signal ?? code ?? -1)))
