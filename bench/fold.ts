@@ -12,6 +12,7 @@ import { runFoldRepetition, type FoldRepetition } from './fold-run.ts'
 import { measureStages, STAGES, type StageTimes } from './fold-stages.ts'
 import { measureRedisBenchmark } from './limits.ts'
 import { MemoryShardSource, type MemoryRecord } from './memory-shard-source.ts'
+import { pidListeningOn, schedSample, schedShare } from './server-process.ts'
 import { formatRate, renderTable, summarize, type Summary } from './stats.ts'
 
 /** Options of the fold benchmark (`npm run bench -- fold --events N --drain-events M`). */
@@ -72,14 +73,27 @@ export async function runFoldBench(base: AdwatchConfig, o: FoldBenchOptions): Pr
   const kinesis = createKinesisClient(base.kinesis)
   const raw: number[] = []
   const drain: number[] = []
+  // kinesalite cannot report its own CPU: found by its port, its threads' scheduler statistics
+  // show whether it was busy, idle (no request to serve) or waiting for a core in each phase.
+  const port = kinesisPort(base)
+  const kinesalitePid = port === undefined ? undefined : pidListeningOn(port)
+  const rawSched: Array<{ busy: number; waiting: number }> = []
+  const drainSched: Array<{ busy: number; waiting: number }> = []
+  const timedSched = async (into: typeof rawSched, measure: () => Promise<number>, total: number): Promise<number> => {
+    const before = kinesalitePid === undefined ? undefined : schedSample(kinesalitePid)
+    const rate = await measure()
+    const share = schedShare(before, kinesalitePid === undefined ? undefined : schedSample(kinesalitePid), total / rate)
+    if (share !== undefined) into.push(share)
+    return rate
+  }
   const streamName = freshConfig(base, 'd').kinesis.streamName
   try {
     const filled = await fillStream(kinesis, streamName, o.shards, drainSet)
     for (let rep = 1; rep <= o.repetitions; rep++) {
       progress(`repetition ${rep}/${o.repetitions}: raw GetRecords, drain through a worker`)
-      raw.push(await measureRawGetRecords(kinesis, filled, base.consumer.batchMaxRecords))
+      raw.push(await timedSched(rawSched, () => measureRawGetRecords(kinesis, filled, base.consumer.batchMaxRecords), filled.total))
       const cfg = freshConfig(base, 'd')
-      drain.push(await measureDrain({ ...cfg, kinesis: { ...cfg.kinesis, streamName } }, filled, drainSet, log))
+      drain.push(await timedSched(drainSched, () => measureDrain({ ...cfg, kinesis: { ...cfg.kinesis, streamName } }, filled, drainSet, log), filled.total))
     }
   } finally {
     await deleteStream(kinesis, streamName).catch(() => undefined)
@@ -112,6 +126,7 @@ export async function runFoldBench(base: AdwatchConfig, o: FoldBenchOptions): Pr
       ],
     ),
   )
+  console.log(kinesaliteLine(rawSched, drainSched))
   console.log(`fold CPU per repetition (cores busy = CPU s / wall s): ${fold.map(cpuLine).join('; ')}`)
   console.log(cpuPerEventLine(fold))
   console.log(`fold worker batches per repetition: ${fold.map((r) => `${r.batches} (mean ${formatRate(r.events / Math.max(1, r.batches))} records)`).join('; ')}`)
@@ -166,6 +181,25 @@ function cpuPerEventLine(fold: readonly FoldRepetition[]): string {
     `fold CPU per event (median): node ${node.toFixed(1)} us, redis ${redis.toFixed(1)} us, clickhouse queries ${ch.toFixed(1)} us; ` +
     `sum ${(node + redis + ch).toFixed(1)} us, so ${os.cpus().length} cores bound the fold near ${formatRate((os.cpus().length * 1e6) / (node + redis + ch))} events/s ` +
     `and Node's one thread near ${formatRate(1e6 / node)} events/s`
+  )
+}
+
+/** The loopback port of the Kinesis endpoint, if it is a local server. */
+function kinesisPort(cfg: AdwatchConfig): number | undefined {
+  const endpoint = cfg.kinesis.endpoint
+  if (endpoint === undefined) return undefined
+  const url = new URL(endpoint)
+  if (url.hostname !== '127.0.0.1' && url.hostname !== 'localhost' && url.hostname !== '[::1]') return undefined
+  return Number(url.port || (url.protocol === 'https:' ? 443 : 80))
+}
+
+/** Where kinesalite's time went in the raw reads and in the drains (medians over repetitions). */
+function kinesaliteLine(raw: ReadonlyArray<{ busy: number; waiting: number }>, drain: ReadonlyArray<{ busy: number; waiting: number }>): string {
+  if (raw.length === 0 || drain.length === 0) return 'kinesalite process not found by its port: its CPU was not measured'
+  const med = (xs: ReadonlyArray<{ busy: number; waiting: number }>, k: 'busy' | 'waiting') => summarize(xs.map((x) => x[k])).median.toFixed(2)
+  return (
+    `kinesalite (all its threads, medians): raw GetRecords busy ${med(raw, 'busy')} cores, ready but waiting for a core ${med(raw, 'waiting')}; ` +
+    `drain busy ${med(drain, 'busy')} cores, waiting ${med(drain, 'waiting')} (busy below the raw reads' share: no request to serve, or no core free)`
   )
 }
 
