@@ -32,7 +32,7 @@ function records(shard: string, seqs: number[], o: { bad?: number; dupOf?: Recor
 
 /** Fake sinks that record every call; each may be told to fail on its next calls. */
 function fakes() {
-  const calls = { claims: [] as IdClaim[][], applied: [] as RedisBatch[], inserted: [] as string[][], letters: 0, checkpointReads: 0 }
+  const calls = { claims: [] as IdClaim[][], applied: [] as RedisBatch[], inserted: [] as string[][], letters: 0, checkpointReads: 0, checkpointMoves: [] as string[][] }
   const claimed = new Map<string, string>()
   const fail = { apply: [] as Error[], insert: [] as Error[], appliedAnyway: false }
   const redisCkpt = new Map<string, Position>()
@@ -49,6 +49,9 @@ function fakes() {
     async applyBatch(b) {
       calls.applied.push(b)
       const shards = 'shards' in b ? b.shards : []
+      // As the script: a shard's stored checkpoint must be the one the writer expects.
+      const moved = shards.filter((s) => s.expectedCheckpoint !== undefined && (redisCkpt.get(s.shard) ?? null) !== s.expectedCheckpoint)
+      if (moved.length > 0) throw new FencedError(moved.map((s) => s.shard), 'moved', 'MOVED')
       const err = fail.apply.shift()
       if (err !== undefined && !(err instanceof RedisSinkError && fail.appliedAnyway)) throw err
       for (const s of shards) redisCkpt.set(s.shard, s.lastPos)
@@ -76,13 +79,17 @@ function fakes() {
     async insertShardDeadLetters(_stream, letters) {
       calls.letters += letters.length
     },
+    async insertCheckpoints(_stream, checkpoints) {
+      calls.checkpointMoves.push(checkpoints.map((c) => `${c.shard}@${Number(c.pos.slice(3, -6))}`))
+      for (const c of checkpoints) if (!((chCkpt.get(c.shard) ?? '') > c.pos)) chCkpt.set(c.shard, c.pos)
+    },
     async readCheckpoints() {
       calls.checkpointReads++
       return new Map(chCkpt)
     },
   }
   const leases: { -readonly [K in keyof LeaseTimer]: LeaseTimer[K] } = { remainingMsOf: async (ls) => ls.map(() => 10_000) }
-  return { calls, fail, counters, history, leases }
+  return { calls, fail, counters, history, leases, redisCkpt }
 }
 
 function reader(shardId: string): ShardReader {
@@ -111,7 +118,23 @@ test('one batch of two shards: one claims call, one Redis call fencing both, one
   assert.equal(applied.folded.events, 3)
   assert.deepEqual(f.calls.inserted, [['A@1', 'A@3', 'B@7']])
   assert.equal(f.calls.letters, 1)
-  assert.deepEqual([a.checkpoints, b.checkpoints], [{ redis: pos(3), clickhouse: pos(3) }, { redis: pos(8), clickhouse: pos(7) }])
+  // B-8 left no row; B's ClickHouse checkpoint is moved past it all the same.
+  assert.deepEqual(f.calls.checkpointMoves, [['B@8']])
+  assert.deepEqual([a.checkpoints, b.checkpoints], [{ redis: pos(3), clickhouse: pos(3) }, { redis: pos(8), clickhouse: pos(8) }])
+})
+
+test('a shard whose last records left no event row (a dead letter, a duplicate) gets its ClickHouse checkpoint moved past them', async () => {
+  const f = fakes()
+  const [a, b] = [reader('A'), reader('B')]
+  const sink = sinkOf(f)
+  // A ends with a bad record (3) and a repeat of A-1's id (4); B ends with an event.
+  await sink.commit(await sink.prepare({ lanes: new Map([[a, records('A', [1, 2, 3, 4], { bad: 3, dupOf: { 4: 'A-1' } })], [b, records('B', [7, 8])]]), records: 6 }))
+  assert.deepEqual(f.calls.inserted, [['A@1', 'A@2', 'B@7', 'B@8']])
+  assert.deepEqual(f.calls.checkpointMoves, [['A@4']], 'only A, to its last record')
+  assert.deepEqual([a.checkpoints.clickhouse, b.checkpoints.clickhouse], [pos(4), pos(8)])
+  // A batch of A that ends with an event needs no move.
+  await sink.commit(await sink.prepare({ lanes: new Map([[a, records('A', [5])]]), records: 1 }))
+  assert.equal(f.calls.checkpointMoves.length, 1)
 })
 
 test('a fenced shard is dropped from the batch and the rest written without it', async () => {
@@ -131,6 +154,28 @@ test('a fenced shard is dropped from the batch and the rest written without it',
   assert.equal(b.isLost, true)
   assert.deepEqual(f.calls.inserted, [['A@1', 'A@2']])
   assert.equal(b.checkpoints.redis, undefined)
+})
+
+test('a shard whose Redis checkpoint is not the one the worker left (Redis lost writes) is dropped and read again; the rest is written', async () => {
+  const f = fakes()
+  const [a, b] = [reader('A'), reader('B')]
+  const sink = sinkOf(f)
+  await sink.commit(await sink.prepare({ lanes: new Map([[a, records('A', [1, 2])]]), records: 2 }))
+  const first = f.calls.applied[0]!
+  assert.ok('shards' in first)
+  assert.deepEqual(first.shards.map((s) => s.expectedCheckpoint), [null], 'no checkpoint yet, none expected')
+  // Redis comes back without its last write: A's checkpoint is back at 1, the worker left 2.
+  f.redisCkpt.set('A', pos(1))
+  await sink.commit(await sink.prepare({ lanes: new Map([[a, records('A', [3, 4])], [b, records('B', [7, 8])]]), records: 4 }))
+  const refused = f.calls.applied[1]!
+  assert.ok('shards' in refused)
+  assert.deepEqual(refused.shards.map((s) => [s.shard, s.expectedCheckpoint]), [['A', pos(2)], ['B', null]])
+  const retry = f.calls.applied[2]!
+  assert.ok('shards' in retry)
+  assert.deepEqual(retry.shards.map((s) => s.shard), ['B'])
+  assert.equal(a.isLost, true, 'A stops; its next reader starts from the checkpoint Redis holds')
+  assert.equal(f.redisCkpt.get('A'), pos(1))
+  assert.equal(f.redisCkpt.get('B'), pos(8))
 })
 
 test('a Redis failure whose batch landed anyway is not applied twice', async () => {

@@ -17,7 +17,7 @@ import type { TakenBatch, WorkerBatcher } from './worker-batcher.ts'
 /** What the sink needs of the Redis sink (RedisCounterStore). */
 export type CounterSink = Pick<RedisCounterStore, 'claimIds' | 'applyBatch' | 'readCheckpoints'>
 /** What the sink needs of the ClickHouse sink (ClickHouseHistoryWriter). */
-export type HistorySink = Pick<ClickHouseHistoryWriter, 'encodeEvents' | 'insertEncodedEvents' | 'insertShardDeadLetters' | 'readCheckpoints'>
+export type HistorySink = Pick<ClickHouseHistoryWriter, 'encodeEvents' | 'insertEncodedEvents' | 'insertShardDeadLetters' | 'insertCheckpoints' | 'readCheckpoints'>
 /** What the sink needs of the leases (RedisLeaseManager). */
 export type LeaseTimer = Pick<RedisLeaseManager, 'remainingMsOf'>
 
@@ -87,6 +87,13 @@ export interface PreparedBatch {
   /** ClickHouse checkpoints read back after a failed insert: rows at or before them are not sent again. */
   clickhouseHeld: ReadonlyMap<string, Position>
 }
+
+/** Why a shard is dropped from a batch Redis refused, by the refusal's reason. */
+const FENCE_DETAIL = {
+  lease: 'Redis fenced the batch: another worker holds the lease',
+  checkpoint: 'the Redis checkpoint is past this batch',
+  moved: 'the Redis checkpoint is not the one this worker left (Redis lost writes?); the shard is read again from the checkpoint Redis holds',
+} as const
 
 const CH_RETRY_BASE_MS = 100
 const CH_RETRY_MAX_MS = 10_000
@@ -250,14 +257,17 @@ export class BatchSink {
       const part = b.redis
       if (part === undefined) break
       try {
-        await this.d.counters.applyBatch({ stream: this.d.stream, shards: part.shards, folded: part.folded, duplicates: part.duplicates, deadLetters: part.deadLetters, nowMs: this.d.now() })
+        // Each shard's checkpoint as this worker left it, read now: the batch before this one
+        // was written meanwhile (prepare runs ahead of the writes).
+        const shards = part.shards.map((s) => ({ ...s, expectedCheckpoint: this.readerOf(b, s.shard)?.checkpoints.redis ?? null }))
+        await this.d.counters.applyBatch({ stream: this.d.stream, shards, folded: part.folded, duplicates: part.duplicates, deadLetters: part.deadLetters, nowMs: this.d.now() })
         break
       } catch (err) {
         if (err instanceof FencedError) {
           // Refused as a whole, nothing written. A checkpoint already past the batch's start is
           // this very batch when an earlier try reached Redis but its answer was lost.
           if (err.reason === 'checkpoint' && (await this.redisLanded(b, part))) break
-          for (const id of err.shardIds) this.readerOf(b, id)?.loseLease(err.reason === 'lease' ? 'Redis fenced the batch: another worker holds the lease' : 'the Redis checkpoint is past this batch')
+          for (const id of err.shardIds) this.readerOf(b, id)?.loseLease(FENCE_DETAIL[err.reason])
           continue
         }
         if (!isRetryable(err)) throw err
@@ -329,6 +339,29 @@ export class BatchSink {
         }
       })
     }
+    await this.moveCheckpointsPastSkipped(group)
+  }
+
+  /**
+   * After a group's insert: a shard whose last records in the group left no event row
+   * (duplicates, dead letters) gets its ClickHouse checkpoint moved to its last position, so a
+   * resume does not hand those records to ClickHouse again. Everything up to that position is
+   * stored by now: the events and dead letters were inserted, duplicates are never stored.
+   */
+  private async moveCheckpointsPastSkipped(group: readonly PreparedBatch[]): Promise<void> {
+    const extent = new Map<ShardReader, Position>()
+    for (const b of group) {
+      b.plan.shards.forEach((s, i) => {
+        const r = b.readers[i]!
+        const last = extent.get(r)
+        if (b.clickhouseShards[i] && r.isWritable && (last === undefined || s.lastPos > last)) extent.set(r, s.lastPos)
+      })
+    }
+    const behind = [...extent].filter(([r, pos]) => r.checkpoints.clickhouse === undefined || pos > r.checkpoints.clickhouse)
+    if (behind.length === 0) return
+    const readers = behind.map(([r]) => r)
+    await retrying('move ClickHouse checkpoints past skipped records', () => this.d.history.insertCheckpoints(this.d.stream, behind.map(([r, pos]) => ({ shard: r.shardId, pos }))), this.retryContext(readers))
+    for (const [r, pos] of behind) r.checkpoints.clickhouse = pos
   }
 
   /** Drops from the Redis half the shards that stopped being writable since it was derived. */

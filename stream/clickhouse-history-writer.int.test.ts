@@ -43,8 +43,43 @@ test('one RowBinary block of several shards lands value for value, and moves eac
     // The materialized view keeps each shard's highest position from the same block.
     assert.deepEqual(await writer.readCheckpoints('s'), new Map([['A', encodePosition('120')], ['B', encodePosition('119')]]))
     assert.equal((await writer.readCheckpoints('other')).size, 0)
+    // Checkpoints moved past records that left no row (duplicates, dead letters): a max, so a
+    // lower position never moves one back; a shard with no event row yet gets one; odd names pass.
+    await writer.insertCheckpoints('s', [{ shard: 'A', pos: encodePosition('125') }, { shard: 'B', pos: encodePosition('110') }, { shard: "C'\\ü", pos: encodePosition('7') }])
+    await writer.insertCheckpoints('s', [])
+    assert.deepEqual(await writer.readCheckpoints('s'), new Map([['A', encodePosition('125')], ['B', encodePosition('119')], ["C'\\ü", encodePosition('7')]]))
   } finally {
     await admin.command({ query: sql`DROP DATABASE IF EXISTS ${ident(cfg.clickhouse.database)}`.text })
     await Promise.allSettled([admin.close(), ch.close()])
+  }
+})
+
+test('after a failed insert the writer waits for the server to finish it: waitForQueryToEnd returns once the query is gone', async () => {
+  const { cfg } = integrationConfig('chw-wait')
+  await requireServers(cfg)
+  const ch = createClickHouse(cfg.clickhouse, 'default')
+  try {
+    const writer = new ClickHouseHistoryWriter(ch, 'default')
+    const running = async (id: string) => {
+      const rs = await ch.query({ query: sql`SELECT count() AS n FROM system.processes WHERE query_id = ${id}`.text, format: 'JSONEachRow' })
+      return Number((await rs.json<{ n: number | string }>())[0]?.n ?? 0) > 0
+    }
+    const id = `chw-wait-${Date.now()}`
+    const slow = ch.query({ query: 'SELECT sleep(1.5) AS s', query_id: id, format: 'JSONEachRow' }).then((rs) => rs.json())
+    const t0 = Date.now()
+    while (!(await running(id))) {
+      assert.ok(Date.now() - t0 < 5_000, 'the slow query shows in system.processes')
+      await new Promise((r) => setTimeout(r, 20))
+    }
+    await writer.waitForQueryToEnd(id, 10_000)
+    assert.equal(await running(id), false)
+    assert.ok(Date.now() - t0 >= 1_000, `waited for the query (${Date.now() - t0} ms)`)
+    await slow
+    // Nothing to wait for: returns at once.
+    const t1 = Date.now()
+    await writer.waitForQueryToEnd('no-such-query', 10_000)
+    assert.ok(Date.now() - t1 < 2_000)
+  } finally {
+    await ch.close()
   }
 })

@@ -1,5 +1,7 @@
+import { randomUUID } from 'node:crypto'
 import { Readable } from 'node:stream'
 import type { ClickHouseClient } from '@clickhouse/client'
+import { sleep } from '../core/backoff.ts'
 import { ident, sql, type SqlFragment } from '../core/sql.ts'
 import type { AdEvent } from './event.ts'
 import type { DeadLetterCode } from './decode.ts'
@@ -38,6 +40,9 @@ export interface EncodedEvents {
   readonly body: Buffer
 }
 
+/** Longest a failed insert is waited for to end on the server before the checkpoints are read back. */
+const INSERT_END_WAIT_MS = 60_000
+
 /** Columns of `events` (core/migrations/0001_events.sql) in the order encodeEvents writes them. */
 export const EVENT_COLUMNS = [
   'tenant', 'platform', 'account', 'campaign', 'adset', 'ad', 'id', 'type', 'ts', 'ts_ms',
@@ -68,6 +73,29 @@ export class ClickHouseHistoryWriter {
       return new Map(rows.map((r) => [r.shard, r.pos]))
     } catch (err) {
       throw new ClickHouseSinkError(`reading checkpoints: ${(err as Error).message}`, { cause: err })
+    }
+  }
+
+  /**
+   * Moves shards' checkpoints past records that left no event row: duplicates and dead letters
+   * after a shard's last inserted event. The checkpoint is otherwise the highest event `pos`
+   * (shard_checkpoints_mv), so without this a resume would start before such records and hand
+   * them to ClickHouse again: a duplicate whose dedupe claim has expired would be inserted.
+   * Only ever called once everything up to each `pos` is stored; a max, so a lower `pos` never
+   * moves a checkpoint back.
+   */
+  async insertCheckpoints(stream: string, checkpoints: ReadonlyArray<{ readonly shard: string; readonly pos: Position }>): Promise<void> {
+    if (checkpoints.length === 0) return
+    const shards = checkpoints.map((c) => c.shard)
+    const positions = checkpoints.map((c) => c.pos)
+    const query = sql`INSERT INTO ${this.db}.shard_checkpoints (stream, shard, pos)
+      SELECT ${stream} AS stream, shard, maxState(position) AS pos
+      FROM (SELECT ${shards} AS shards, ${positions} AS positions) ARRAY JOIN shards AS shard, positions AS position
+      GROUP BY stream, shard`.text
+    try {
+      await this.ch.command({ query })
+    } catch (err) {
+      throw new ClickHouseSinkError(`moving checkpoints of ${shards.join(', ')}: ${(err as Error).message}`, { cause: err })
     }
   }
 
@@ -139,14 +167,39 @@ export class ClickHouseHistoryWriter {
     const bodies = runs.filter((r) => r.rows > 0).map((r) => r.body)
     if (bodies.length === 0) return
     const rows = runs.reduce((n, r) => n + r.rows, 0)
+    const queryId = randomUUID()
     try {
-      const res = await this.ch.exec({ query: this.insertEventsQuery, values: Readable.from(bodies, { objectMode: false }) })
+      const res = await this.ch.exec({ query: this.insertEventsQuery, query_id: queryId, values: Readable.from(bodies, { objectMode: false }) })
       // An insert answers with an empty body; read it to the end so the socket returns to the pool.
       for await (const _ of res.stream) {
         // nothing to read
       }
     } catch (err) {
+      // The client gave up (a timeout, a dropped connection) but the server may still be
+      // inserting: the caller reads the checkpoints next, and must see this insert's rows if it
+      // lands, or it would send them again.
+      await this.waitForQueryToEnd(queryId, INSERT_END_WAIT_MS)
       throw new ClickHouseSinkError(`insert into events (${rows} rows): ${(err as Error).message}`, { cause: err })
+    }
+  }
+
+  /**
+   * Waits until a query of ours is no longer running on the server (system.processes), at most
+   * `maxMs`. Returns early, without error, if the server cannot be asked: a server that is down
+   * runs nothing, and what it committed is what the checkpoints show once it is back.
+   */
+  async waitForQueryToEnd(queryId: string, maxMs: number): Promise<void> {
+    const until = Date.now() + maxMs
+    const query = sql`SELECT count() AS n FROM system.processes WHERE query_id = ${queryId}`.text
+    while (Date.now() < until) {
+      try {
+        const rs = await this.ch.query({ query, format: 'JSONEachRow' })
+        const [row] = await rs.json<{ n: number | string }>()
+        if (Number(row?.n ?? 0) === 0) return
+      } catch {
+        return
+      }
+      await sleep(100)
     }
   }
 

@@ -9,10 +9,11 @@ export class LeaseLostError extends AdwatchError {
 
 /**
  * The Redis sink refused a batch, writing nothing: the lease of `shardIds` is not current
- * any more (`lease`), or their checkpoint already covers the batch (`checkpoint`).
+ * any more (`lease`), their checkpoint already covers the batch (`checkpoint`), or their
+ * checkpoint is not the one the worker last wrote or read (`moved`: Redis lost writes).
  */
 export class FencedError extends AdwatchError {
-  constructor(readonly shardIds: readonly string[], readonly reason: 'lease' | 'checkpoint', detail: string, options?: ErrorOptions) {
+  constructor(readonly shardIds: readonly string[], readonly reason: 'lease' | 'checkpoint' | 'moved', detail: string, options?: ErrorOptions) {
     super('ADW_STREAM_FENCED', `write for shard ${shardIds.join(', ')} fenced off: ${detail}`, options)
   }
 }

@@ -22,6 +22,12 @@ export interface RedisShardWrite {
   readonly firstPos: Position
   /** The shard's checkpoint after the batch. */
   readonly lastPos: Position
+  /**
+   * The checkpoint the writer believes Redis holds (null: none): the script refuses the batch
+   * if Redis holds another (it lost writes, or an older copy was restored), so the shard is
+   * read again from what Redis does hold. Omitted: not checked.
+   */
+  readonly expectedCheckpoint?: Position | null
 }
 
 /** What the Redis sink writes for one worker batch, atomically with every shard's checkpoint. */
@@ -152,7 +158,7 @@ export class RedisCounterStore {
     const head: string[] = [String(b.shards.length), String(REDIS_TTL_SEC.checkpoint), String(b.folded.events), String(b.duplicates), String(b.deadLetters), String(CHANGE_FEED_MAX_ENTRIES)]
     for (const s of b.shards) {
       keys.push(k.lease(b.stream, s.shard), k.checkpoint(b.stream, s.shard))
-      head.push(s.leaseValue, s.firstPos, s.lastPos)
+      head.push(s.leaseValue, s.firstPos, s.lastPos, s.expectedCheckpoint === undefined ? '*' : (s.expectedCheckpoint ?? ''))
     }
     const dataStart = keys.length
 
@@ -219,10 +225,10 @@ export class RedisCounterStore {
       await runScript(this.redis, 'adwApplyBatch', keys, args)
     } catch (err) {
       const msg = (err as Error).message
-      const refused = /\b(FENCED|STALE) ([\d,]+)/.exec(msg)
+      const refused = /\b(FENCED|STALE|MOVED) ([\d,]+)/.exec(msg)
       if (refused !== null) {
         const shardIds = refused[2]!.split(',').map((i) => b.shards[Number(i) - 1]?.shard ?? `#${i}`)
-        throw new FencedError(shardIds, refused[1] === 'FENCED' ? 'lease' : 'checkpoint', msg, { cause: err })
+        throw new FencedError(shardIds, REFUSAL_REASON[refused[1] as keyof typeof REFUSAL_REASON], msg, { cause: err })
       }
       throw new RedisSinkError(msg, { cause: err })
     }
@@ -230,6 +236,9 @@ export class RedisCounterStore {
     remember(this.ttlSetAt, ttlSet, b.nowMs)
   }
 }
+
+/** Why the apply script refused a batch, by its error word. */
+const REFUSAL_REASON = { FENCED: 'lease', STALE: 'checkpoint', MOVED: 'moved' } as const
 
 /** Notes that `keys` were written at `nowMs`; a full memory starts over (the keys are then written again, no harm). */
 function remember(writtenAt: Map<string, number>, keys: readonly string[], nowMs: number): void {

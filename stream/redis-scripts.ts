@@ -9,32 +9,44 @@ import type { Redis } from 'ioredis'
  * Applies one folded worker batch of one or more shards. KEYS: stats, then per shard its
  * lease and checkpoint, then the data keys. ARGV: shard count S, checkpoint TTL (s), events,
  * duplicates, dead letters, change-feed MAXLEN; per shard `lease value, first position, last
- * position`; then four payloads. Three are JSON arrays decoded by cjson, naming a data key by
+ * position, expected checkpoint` (the one the writer believes is stored: '' for none, '*' not
+ * checked); then four payloads. Three are JSON arrays decoded by cjson, naming a data key by
  * its index among the data keys (from 1): hash increments `[key, ttl, n, field, value, …]`
  * repeated (HINCRBY), entity metadata in the same layout (HSET), and active entities
  * `[key, ttl, score, n, member, …]` repeated (ZADD GT); a ttl of 0 leaves the key's expiry
  * alone. The fourth is the change feed: a count, then per tenant `key index, m, d` (the entry's
  * fields, written as given). Every lease is checked before anything is written: if any is not
- * current the script refuses with `FENCED i,j` (1-based shard numbers), and if any checkpoint
- * already covers its shard's first position, with `STALE i,j`. Otherwise everything is written
+ * current the script refuses with `FENCED i,j` (1-based shard numbers); if any checkpoint
+ * already covers its shard's first position, with `STALE i,j`; if any is not the expected one
+ * (Redis lost writes, or restored an older copy), with `MOVED i,j`. Otherwise everything is written
  * and every checkpoint moves, in one step. Needs Redis ≥ 7.0, which passes integral Lua
- * numbers to commands as integers (HINCRBY would refuse 5e+15).
+ * numbers to commands as integers (HINCRBY would refuse 5e+15). The `#!lua` line (also
+ * Redis ≥ 7.0) makes Redis refuse the whole script up front when it is out of memory, rather
+ * than failing one of its writes part-way: a batch left half-written would be written again,
+ * in part twice, by its retry.
  */
-const APPLY_BATCH = `
+const APPLY_BATCH = `#!lua
 local S = tonumber(ARGV[1])
 local fenced = {}
 for s = 1, S do
-  if redis.call('GET', KEYS[2 * s]) ~= ARGV[4 + 3 * s] then fenced[#fenced + 1] = s end
+  if redis.call('GET', KEYS[2 * s]) ~= ARGV[3 + 4 * s] then fenced[#fenced + 1] = s end
 end
 if #fenced > 0 then return redis.error_reply('FENCED ' .. table.concat(fenced, ',')) end
 local stale = {}
+local moved = {}
 for s = 1, S do
   local ck = redis.call('GET', KEYS[2 * s + 1])
-  if ck and ck >= ARGV[5 + 3 * s] then stale[#stale + 1] = s end
+  local expected = ARGV[6 + 4 * s]
+  if ck and ck >= ARGV[4 + 4 * s] then
+    stale[#stale + 1] = s
+  elseif expected ~= '*' and (ck or '') ~= expected then
+    moved[#moved + 1] = s
+  end
 end
 if #stale > 0 then return redis.error_reply('STALE ' .. table.concat(stale, ',')) end
+if #moved > 0 then return redis.error_reply('MOVED ' .. table.concat(moved, ',')) end
 local d = 2 * S + 1
-local o = 7 + 3 * S
+local o = 7 + 4 * S
 local h = cjson.decode(ARGV[o])
 local nh = #h
 local i = 1
@@ -85,7 +97,7 @@ for k = 1, tonumber(ARGV[f]) do
   redis.call('XADD', KEYS[d + tonumber(ARGV[at + 1])], 'MAXLEN', '~', ARGV[6], '*', 'm', ARGV[at + 2], 'd', ARGV[at + 3])
 end
 for s = 1, S do
-  redis.call('SET', KEYS[2 * s + 1], ARGV[6 + 3 * s], 'EX', ARGV[2])
+  redis.call('SET', KEYS[2 * s + 1], ARGV[5 + 4 * s], 'EX', ARGV[2])
 end
 redis.call('HINCRBY', KEYS[1], 'events', ARGV[3])
 redis.call('HINCRBY', KEYS[1], 'duplicates', ARGV[4])
@@ -100,9 +112,10 @@ return 1
  * too: a later record with an id claimed earlier in the call is a duplicate). Returns one
  * character per id, in order: '1' when another claimer holds the id (a duplicate), '0' when
  * it is this claimer's (new, or the same record replayed). Ids are read and written in
- * chunks (HMGET, HSET) rather than one command each.
+ * chunks (HMGET, HSET) rather than one command each. Refused up front when Redis is out of
+ * memory (`#!lua`, as APPLY_BATCH).
  */
-const CLAIM_IDS = `
+const CLAIM_IDS = `#!lua
 local ttl = ARGV[1]
 local flags = {}
 local CHUNK = 3000
