@@ -51,11 +51,13 @@ export class Consumer {
   private readonly calendar = new LocalDayCalendar()
   private readonly stopper = new AbortController()
   private readonly sinkStopper = new AbortController()
+  private readonly renewStopper = new AbortController()
   private readonly batcher: WorkerBatcher<ShardReader>
   private readonly sink: BatchSink
   private shards: ShardInfo[] = []
   private shardsAtMs = -Infinity
   private loop: Promise<void> | undefined
+  private renewals: Promise<void> | undefined
   private sinkLoop: Promise<void> | undefined
   readonly stats: ConsumerStats = { userRecords: 0, events: 0, duplicates: 0, deadLetters: 0, lagMsByShard: new Map() }
 
@@ -89,6 +91,7 @@ export class Consumer {
     })
     await this.round()
     this.loop = this.runLoop()
+    this.renewals = this.runRenewals()
   }
 
   /** Graceful stop: batches already taken are written and checkpointed, then leases are released. */
@@ -96,9 +99,12 @@ export class Consumer {
     this.stopper.abort()
     await this.loop
     for (const { reader } of this.readers.values()) reader.stop()
+    // Leases are renewed until the sink has written what it took and they are released.
     this.sinkStopper.abort()
     await Promise.all([...this.readers.values()].map((p) => p.done))
     await this.sinkLoop
+    this.renewStopper.abort()
+    await this.renewals
     await this.deps.leases.leave().catch(() => undefined)
   }
 
@@ -119,16 +125,40 @@ export class Consumer {
     }
   }
 
-  /** One coordination round: renew (first, and every lease in one call), heartbeat, list shards, rebalance. */
-  private async round(): Promise<void> {
-    const d = this.deps
+  /**
+   * Renews every held lease in one call each ADW_LEASE_RENEW_MS, on a timer of its own: a slow
+   * call of the coordination round (ListShards can take up to its 30 s timeout) must not hold a
+   * renewal back past the lease's TTL. Runs until stop() has released the leases.
+   */
+  private async runRenewals(): Promise<void> {
+    const signal = this.renewStopper.signal
+    while (!signal.aborted) {
+      await sleep(this.cfg.leaseRenewMs, signal)
+      if (signal.aborted) break
+      try {
+        await this.renew()
+      } catch (err) {
+        this.deps.log.error({ err: (err as Error).message }, 'lease renewal failed; retrying next time')
+      }
+    }
+  }
+
+  /** Renews every held lease in one call; a shard whose lease is gone stops. */
+  private async renew(): Promise<void> {
     const current = [...this.readers.values()].map((r) => r.reader)
-    const renewed = await d.leases.renewAll(current.map((r) => r.lease))
+    if (current.length === 0) return
+    const renewed = await this.deps.leases.renewAll(current.map((r) => r.lease))
     current.forEach((reader, i) => {
-      if (renewed[i] === true) return
-      d.log.warn({ shard: reader.shardId }, 'lease could not be renewed; stopping the shard')
+      // A reader that ended meanwhile released its lease: not lost.
+      if (renewed[i] === true || this.readers.get(reader.shardId)?.reader !== reader) return
+      this.deps.log.warn({ shard: reader.shardId }, 'lease could not be renewed; stopping the shard')
       reader.loseLease('the lease could not be renewed')
     })
+  }
+
+  /** One coordination round: heartbeat, list shards, take free shards, hand extras back. */
+  private async round(): Promise<void> {
+    const d = this.deps
     const now = d.now()
     const liveWorkers = await d.leases.heartbeat(now)
     await d.tenants.refresh(TENANT_REFRESH_MS)
