@@ -27,6 +27,12 @@ test('renewAll extends every held lease in one call and reports the ones lost to
     assert.ok(ttl0! > 500 && ttl2! > 500, `renewed leases have their full TTL again (${ttl0}, ${ttl2} ms)`)
     assert.equal(await redis.get(keys.lease(stream, 's-1')), stolen.value, "the other worker's lease is untouched")
     assert.deepEqual(await a.renewAll([]), [])
+    // A shard's own keys outlive Kinesis' longest retention (365 days).
+    await a.markDone('s-2')
+    for (const key of [keys.leaseToken(stream, 's-2'), keys.shardDone(stream, 's-2')]) {
+      const ttl = await redis.ttl(key)
+      assert.ok(ttl > 365 * 86_400, `${key} lives ${ttl} s`)
+    }
   } finally {
     const left = await redis.keys(`${cfg.redis.keyPrefix}:*`)
     if (left.length > 0) await redis.unlink(...left)

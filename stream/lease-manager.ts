@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis'
-import { RedisKeys } from './redis-keys.ts'
+import { RedisKeys, SHARD_STATE_TTL_SEC } from './redis-keys.ts'
 import { runScript } from './redis-scripts.ts'
 
 /** A held shard lease; `value` (`owner|token`) is what fenced writes compare against. */
@@ -25,7 +25,7 @@ export class RedisLeaseManager {
 
   /** Takes the lease of a shard if nobody holds it; each new lease gets a higher token. */
   async tryAcquire(shardId: string): Promise<Lease | undefined> {
-    const token = await runScript(this.redis, 'adwAcquireLease', [this.keys.lease(this.stream, shardId), this.keys.leaseToken(this.stream, shardId)], [this.owner, this.ttlMs])
+    const token = await runScript(this.redis, 'adwAcquireLease', [this.keys.lease(this.stream, shardId), this.keys.leaseToken(this.stream, shardId)], [this.owner, this.ttlMs, SHARD_STATE_TTL_SEC])
     if (token === null || token === undefined) return undefined
     return { shardId, token: Number(token), value: `${this.owner}|${token}` }
   }
@@ -94,7 +94,7 @@ export class RedisLeaseManager {
 
   /** Marks a closed shard as read to its end, so its children may start. */
   async markDone(shardId: string): Promise<void> {
-    await this.redis.set(this.keys.shardDone(this.stream, shardId), '1', 'EX', 30 * 86_400)
+    await this.redis.set(this.keys.shardDone(this.stream, shardId), '1', 'EX', SHARD_STATE_TTL_SEC)
   }
 
   /** Which of the given shards are marked done. */

@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis'
 import type { Level } from './event.ts'
 import type { FoldedBatch } from './fold.ts'
 import type { Position } from './positions.ts'
-import { METRIC_FIELDS, RedisKeys } from './redis-keys.ts'
+import { METRIC_FIELDS, RedisKeys, SHARD_STATE_TTL_SEC } from './redis-keys.ts'
 import { runScript } from './redis-scripts.ts'
 import { FencedError, RedisSinkError } from './errors.ts'
 
@@ -52,7 +52,7 @@ export const REDIS_TTL_SEC = {
   dayTotals: 3 * 86_400,
   entityMeta: 7 * 86_400,
   activeEntities: 7 * 86_400,
-  checkpoint: 30 * 86_400,
+  checkpoint: SHARD_STATE_TTL_SEC,
 } as const
 
 /** Approximate length the change feed of a tenant is trimmed to (entries, one per batch). */

@@ -1,6 +1,15 @@
 import type { Level } from './event.ts'
 
 /**
+ * Life of a shard's own keys (lease token counter, Redis checkpoint, "done" marker): longer
+ * than Kinesis' longest retention (365 days), so no shard whose records can still be read
+ * loses them. A finished parent whose marker expired would be leased and read again (its
+ * children held back meanwhile); an idle shard whose checkpoint expired would be read again
+ * from its start position.
+ */
+export const SHARD_STATE_TTL_SEC = 400 * 86_400
+
+/**
  * Every Redis key adwatch uses is built here. Tenant data keys carry the tenant as a Redis
  * Cluster hash tag (`{tenant}`), so one tenant's keys can live on one slot.
  */

@@ -153,11 +153,11 @@ end
 return table.concat(flags)
 `
 
-/** Takes a free lease: KEYS lease, token counter; ARGV owner, ttl ms. Returns the token or nil. */
+/** Takes a free lease: KEYS lease, token counter; ARGV owner, ttl ms, token counter ttl (s). Returns the token or nil. */
 const ACQUIRE_LEASE = `
 if redis.call('EXISTS', KEYS[1]) == 1 then return false end
 local token = redis.call('INCR', KEYS[2])
-redis.call('EXPIRE', KEYS[2], 2592000)
+redis.call('EXPIRE', KEYS[2], ARGV[3])
 redis.call('SET', KEYS[1], ARGV[1] .. '|' .. token, 'PX', ARGV[2])
 return token
 `
