@@ -42,16 +42,17 @@ test('a batch is one script call: leases and checkpoints first, increments packe
   const pos = (n: number) => encodePosition(String(n))
   await store.applyBatch({
     stream: 's',
-    shards: [{ shard: 'A', leaseValue: 'w|1', firstPos: pos(1), lastPos: pos(2) }, { shard: 'B', leaseValue: 'w|2', firstPos: pos(5), lastPos: pos(9) }],
+    shards: [{ shard: 'A', leaseValue: 'w|1', firstPos: pos(1), lastPos: pos(2), expectedCheckpoint: null }, { shard: 'B', leaseValue: 'w|2', firstPos: pos(5), lastPos: pos(9), expectedCheckpoint: pos(4) }],
     folded, duplicates: 1, deadLetters: 2, nowMs: T0,
   })
   assert.equal(calls.length, 1)
   const { keys, args } = calls[0]!
   const k = new RedisKeys('adw')
   assert.deepEqual(keys.slice(0, 5), [k.ingestStats('s'), k.lease('s', 'A'), k.checkpoint('s', 'A'), k.lease('s', 'B'), k.checkpoint('s', 'B')])
-  assert.deepEqual(args.slice(0, 12), ['2', String(REDIS_TTL_SEC.checkpoint), '3', '1', '2', '100000', 'w|1', pos(1), pos(2), 'w|2', pos(5), pos(9)])
+  // Per shard: lease value, first and last position, the checkpoint expected ('' for none).
+  assert.deepEqual(args.slice(0, 14), ['2', String(REDIS_TTL_SEC.checkpoint), '3', '1', '2', '100000', 'w|1', pos(1), pos(2), '', 'w|2', pos(5), pos(9), pos(4)])
   // Increments: [key index, ttl, n, field, value, …]; acme's campaign c1 has two minutes in one hour hash.
-  const incr = JSON.parse(args[12]!) as Array<string | number>
+  const incr = JSON.parse(args[14]!) as Array<string | number>
   const hourMs = T0 - (T0 % 3_600_000)
   const ops = new Map<string, { ttl: number; pairs: Array<string | number> }>()
   for (let i = 0; i < incr.length; ) {
@@ -62,13 +63,15 @@ test('a batch is one script call: leases and checkpoints first, increments packe
   }
   assert.deepEqual(ops.get(k.minuteBuckets('acme', 'campaign', 'c1', hourMs)), { ttl: REDIS_TTL_SEC.minuteBuckets, pairs: ['7:c', 1, '7:s', 250, '8:c', 2, '8:s', 250] })
   assert.deepEqual(ops.get(k.dayTotals('globex', 'account', 'act_1', '2026-11-21')), { ttl: REDIS_TTL_SEC.dayTotals, pairs: ['c', 1, 's', 250] })
-  const feedCount = Number(args[15])
+  const feedCount = Number(args[17])
   assert.equal(feedCount, 2, 'one change-feed entry per tenant')
-  assert.equal(keys[4 + Number(args[16])], k.changes('acme'))
+  assert.equal(keys[4 + Number(args[18])], k.changes('acme'))
   // Entity metadata is written once per entity, then refreshed only every ten minutes.
-  assert.ok((JSON.parse(args[13]!) as unknown[]).length > 0)
+  assert.ok((JSON.parse(args[15]!) as unknown[]).length > 0)
   await store.applyBatch({ stream: 's', shards: [{ shard: 'A', leaseValue: 'w|1', firstPos: pos(3), lastPos: pos(3) }], folded, duplicates: 0, deadLetters: 0, nowMs: T0 + 1_000 })
-  assert.deepEqual(JSON.parse(calls[1]!.args[10]!), [])
+  // No expected checkpoint given: '*', not checked.
+  assert.equal(calls[1]!.args[9], '*')
+  assert.deepEqual(JSON.parse(calls[1]!.args[11]!), [])
 })
 
 test('a counter hash gets its expiry on the first write and then at most every ten minutes; a failed call sets none', async () => {
@@ -88,9 +91,9 @@ test('a counter hash gets its expiry on the first write and then at most every t
   const folded = foldEvents([ev({})], utcDay)
   const pos = encodePosition('1')
   const apply = (nowMs: number) => store.applyBatch({ stream: 's', shard: 'A', leaseValue: 'w|1', firstPos: pos, lastPos: pos, folded, duplicates: 0, deadLetters: 0, nowMs })
-  /** The ttl of every increment op of a call (args after the head: 6 + 3 per shard). */
+  /** The ttl of every increment op of a call (args after the head: 6 + 4 per shard). */
   const ttls = (args: string[]) => {
-    const incr = JSON.parse(args[9]!) as number[]
+    const incr = JSON.parse(args[10]!) as number[]
     const out: number[] = []
     for (let i = 0; i < incr.length; i += 3 + 2 * incr[i + 2]!) out.push(incr[i + 1]!)
     return out
