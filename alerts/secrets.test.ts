@@ -22,6 +22,10 @@ test('secrets come from the tenant\'s part of the file or from ADW_ALERTS_SECRET
     ['globex', 'pd_key', 'globex-key-0123456789'],
   ]
   for (const [tenant, name, value] of cases) assert.equal(secrets.resolve(tenant, name)?.reveal(), value, `${tenant}/${name}`)
+  // A tenant named with - or _ would share variables with others (acme-pd + key, acme + pd_key,
+  // acme_pd + key all upper-case to ADW_ALERTS_SECRET_ACME_PD_KEY): it reads none, only the file.
+  assert.equal(secretVariableName('acme-pd', 'key'), undefined)
+  for (const tenant of ['acme-pd', 'acme_pd']) assert.equal(secrets.resolve(tenant, 'key'), undefined, tenant)
   // Every known value is scrubbed from text; the config prints none of them.
   assert.equal(secrets.redact('POST https://hooks.slack.com/services/T/B/fromfile failed; key from-env-0123456789'), 'POST [redacted] failed; key [redacted]')
   assert.ok(!JSON.stringify([...cfg.alerts.secretEnv.values()]).includes('from-env'))

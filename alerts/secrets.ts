@@ -5,8 +5,9 @@ import { AdwatchError } from '../core/errors.ts'
 /**
  * Receiver secrets (Slack webhook URLs, PagerDuty routing keys, webhook signing keys). Routing
  * configs only name them (`{"secret": "oncall_slack"}`); values come from the secrets file
- * (`{"<tenant>": {"<name>": "<value>"}}`) or from `ADW_ALERTS_SECRET_<TENANT>_<NAME>`, and are
- * scoped to their tenant, so one tenant cannot name another's. Values are never logged:
+ * (`{"<tenant>": {"<name>": "<value>"}}`) or, for tenants named with letters and digits only,
+ * from `ADW_ALERTS_SECRET_<TENANT>_<NAME>`, and are scoped to their tenant, so one tenant
+ * cannot name another's. Values are never logged:
  * `redact` scrubs them from any text (error messages included).
  */
 export interface SecretResolver {
@@ -15,10 +16,17 @@ export interface SecretResolver {
   redact(text: string): string
 }
 
-/** The environment variable that holds a tenant's secret: ADW_ALERTS_SECRET_<TENANT>_<NAME>. */
-export function secretVariableName(tenant: string, name: string): string {
-  const part = (s: string) => s.toUpperCase().replace(/[^A-Z0-9]/g, '_')
-  return `ADW_ALERTS_SECRET_${part(tenant)}_${part(name)}`
+/**
+ * The environment variable that holds a tenant's secret, ADW_ALERTS_SECRET_<TENANT>_<NAME>
+ * (upper-cased, other characters as `_`), or undefined for a tenant whose name has `-` or `_`.
+ * The variable must name one tenant only: the tenant part ends at the first `_`, so a tenant
+ * with `_` or `-` in its name would share variables with others (`acme-prod` + `slack` and
+ * `acme` + `prod_slack` would both read ADW_ALERTS_SECRET_ACME_PROD_SLACK). Such tenants keep
+ * their secrets in the secrets file, keyed by their exact name.
+ */
+export function secretVariableName(tenant: string, name: string): string | undefined {
+  if (!/^[a-z0-9]+$/.test(tenant)) return undefined
+  return `ADW_ALERTS_SECRET_${tenant.toUpperCase()}_${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`
 }
 
 /** Secrets from a file and from the environment slice the config collected. */
@@ -34,7 +42,8 @@ export class StaticSecretResolver implements SecretResolver {
   }
 
   resolve(tenant: string, name: string): Secret | undefined {
-    return this.fromFile.get(`${tenant}\u0000${name}`) ?? this.fromEnv.get(secretVariableName(tenant, name))
+    const variable = secretVariableName(tenant, name)
+    return this.fromFile.get(`${tenant}\u0000${name}`) ?? (variable === undefined ? undefined : this.fromEnv.get(variable))
   }
 
   redact(text: string): string {

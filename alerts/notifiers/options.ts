@@ -64,7 +64,7 @@ export function resolveSecret(ref: SecretRef, ctx: NotifierContext, field: strin
   if (ctx.secrets === 'validate-only') return new Secret(`validate-only:${ref.secret}`)
   const s = ctx.secrets.resolve(ctx.tenant, ref.secret)
   if (s === undefined) {
-    throw new NotifyError('ADW_NOTIFY_SECRET_MISSING', `${ctx.path}.${field}: secret "${ref.secret}" of tenant "${ctx.tenant}" is not configured (secrets file or ADW_ALERTS_SECRET_* variable)`, { retryable: false })
+    throw new NotifyError('ADW_NOTIFY_SECRET_MISSING', `${ctx.path}.${field}: secret "${ref.secret}" of tenant "${ctx.tenant}" is not configured (${/^[a-z0-9]+$/.test(ctx.tenant) ? 'secrets file or ADW_ALERTS_SECRET_* variable' : 'secrets file: a tenant whose name has - or _ cannot use ADW_ALERTS_SECRET_* variables'})`, { retryable: false })
   }
   return s
 }
