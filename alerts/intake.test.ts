@@ -3,6 +3,7 @@ import assert from 'node:assert/strict'
 import type { AlertEvent } from './alert-event.ts'
 import type { Alert } from './alert.ts'
 import { applyAlertEvent, sweepState } from './intake.ts'
+import { needsNotification } from './stages/dedup-stage.ts'
 import { alertOf, eventOf, MIN, routingOf, T0 } from './testing/fixtures.ts'
 import { emptyTenantState, TenantStateDraft } from './tenant-state.ts'
 
@@ -32,10 +33,27 @@ test('table: events applied to live alerts', () => {
     ['cancelled removes a pending alert', undefined, [eventOf('pending'), eventOf('cancelled', { atMs: T0 + 1 })], 'gone'],
     // A pending next episode must not swallow the resolve still to be sent.
     ['pending keeps an unsent resolve', alertOf({ status: 'resolved', announced }), [eventOf('pending', { atMs: T0 + MIN })], 'resolved+announced'],
+    // A flap: episode 1 announced and resolved, its resolve not sent yet (silenced, or within
+    // group_interval); episode 2 fires and resolves before its own trigger is sent. The resolve
+    // must still go out, for the episode receivers know.
+    ['a flap keeps the unsent resolve of the announced episode', alertOf({ status: 'resolved', announced }), [eventOf('firing', { atMs: T0 + MIN, startsAtMs: T0 + MIN }), eventOf('resolved', { atMs: T0 + 2 * MIN })], 'resolved+announced'],
     // An event older than the stored one is ignored (e.g. a late duplicate).
     ['stale events are ignored', alertOf({ announced, updatedAtMs: T0 + MIN }), [eventOf('resolved', { atMs: T0 })], 'firing+announced'],
   ]
   for (const [name, live, events, expected] of cases) assert.equal(after(live, ...events), expected, name)
+})
+
+test('the resolve after a flap is announced for the episode receivers know, and the dedup stage sends it', () => {
+  const state = emptyTenantState()
+  const live = alertOf({ status: 'resolved', announced })
+  state.alerts.set(live.fingerprint, live)
+  const draft = new TenantStateDraft(state)
+  applyAlertEvent(draft, eventOf('firing', { atMs: T0 + MIN, startsAtMs: T0 + MIN }))
+  applyAlertEvent(draft, eventOf('resolved', { atMs: T0 + 2 * MIN, endsAtMs: T0 + 2 * MIN }))
+  const a = draft.alert(live.fingerprint)!
+  assert.equal(a.startsAtMs, T0, 'the announced episode')
+  assert.equal(a.endsAtMs, T0 + 2 * MIN)
+  assert.equal(needsNotification(a, T0 + 3 * MIN, 4 * 3_600_000), 'resolved')
 })
 
 test('resolving drops the acknowledgement; the sweep drops resolves routed nowhere and empty groups', () => {

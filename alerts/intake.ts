@@ -10,8 +10,9 @@ import type { TenantStateDraft } from './tenant-state.ts'
  * apart from the draft it writes:
  * - `firing` starts (or refreshes) a firing episode; what was announced is kept, so the
  *   dedup stage can tell a new episode from a known one;
- * - `resolved` marks an announced alert resolved (its resolve is still to be sent); an alert
- *   whose firing was never announced is simply dropped, as is its acknowledgement;
+ * - `resolved` marks an announced alert resolved (its resolve is still to be sent), also when
+ *   only an earlier episode's trigger was announced; an alert whose firing was never
+ *   announced is simply dropped, as is its acknowledgement;
  * - `pending` shows a not-yet-firing alert (never notified); it does not overwrite a resolve
  *   that is still to be announced; `cancelled` removes a pending alert;
  * - an event older than what the alert already holds is ignored.
@@ -32,15 +33,22 @@ export function applyAlertEvent(draft: TenantStateDraft, e: AlertEvent): void {
       if (existing !== undefined && existing.startsAtMs !== e.startsAtMs) draft.deleteAck(e.fingerprint)
       draft.setAlert({ ...fromEvent(e, 'firing'), endsAtMs: undefined, announced: existing?.announced })
       return
-    case 'resolved':
+    case 'resolved': {
       if (existing === undefined || existing.status !== 'firing') return
       draft.deleteAck(e.fingerprint)
-      if (isFiringAnnounced(existing) && existing.announced?.status === 'firing') {
-        draft.setAlert({ ...existing, status: 'resolved', endsAtMs: e.endsAtMs ?? e.atMs, updatedAtMs: e.atMs, values: e.values, explanation: e.explanation === '' ? existing.explanation : e.explanation })
+      const announced = existing.announced
+      if (announced?.status === 'firing') {
+        // Receivers last heard a trigger: this episode's, or an earlier one's whose resolve was
+        // still to be sent when this episode began (a flap while silenced or within
+        // group_interval). Either way they must hear a resolve; it speaks for the episode they
+        // know (its start), or the incident would stay open for good.
+        const startsAtMs = isFiringAnnounced(existing) ? existing.startsAtMs : announced.startsAtMs
+        draft.setAlert({ ...existing, status: 'resolved', startsAtMs, endsAtMs: e.endsAtMs ?? e.atMs, updatedAtMs: e.atMs, values: e.values, explanation: e.explanation === '' ? existing.explanation : e.explanation })
       } else {
         draft.deleteAlert(e.fingerprint)
       }
       return
+    }
   }
 }
 
