@@ -7,17 +7,27 @@ import type { Redis } from 'ioredis'
 
 /**
  * Commits one tick of a tenant, fenced by its lease. KEYS: lease, alerts, groups, acks,
- * outbox, event log. ARGV: lease value, event consumer group, then ops: `AS fp json` /
- * `AD fp` (live alerts), `GS key json` / `GD key` (groups), `KD fp` (drop an acknowledgement),
- * `X json` (append a notification to the outbox), `E id` (acknowledge an event-log entry).
- * Returns the outbox ids in order.
+ * outbox, event log, commit count. ARGV: lease value, event consumer group, the commit count
+ * the tick follows, then ops: `AS fp json` / `AD fp` (live alerts), `GS key json` / `GD key`
+ * (groups), `KD fp` (drop an acknowledgement), `X json` (append a notification to the outbox),
+ * `E id` (acknowledge an event-log entry). Returns the outbox ids in order. The count makes a
+ * commit sent twice (a reply lost and the command sent again, by the client or by a retry)
+ * apply once: the second finds the count one past what it follows and answers `DONE`,
+ * writing nothing; any other count means another writer, `FENCED`.
  */
 const COMMIT_TICK = `
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then
   return redis.error_reply('FENCED alerts lease ' .. KEYS[1] .. ' is no longer held by ' .. ARGV[1])
 end
+local count = tonumber(redis.call('GET', KEYS[7]) or '0')
+local follows = tonumber(ARGV[3])
+if count == follows + 1 then return redis.error_reply('DONE commit ' .. ARGV[3] .. ' was applied already') end
+if count ~= follows then
+  return redis.error_reply('FENCED alerts commit count ' .. count .. ', this process expected ' .. follows)
+end
+redis.call('SET', KEYS[7], follows + 1)
 local ids = {}
-local i = 3
+local i = 4
 local n = #ARGV
 while i <= n do
   local op = ARGV[i]

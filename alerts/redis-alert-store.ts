@@ -16,6 +16,8 @@ export const PIPELINE_GROUP = 'alerts'
  */
 export class RedisAlertStore {
   private readonly keys: RedisKeys
+  /** Per tenant, the commit count read at load and moved by each commit (see COMMIT_TICK). */
+  private readonly commits = new Map<string, number>()
 
   constructor(private readonly redis: Redis, keyPrefix: string) {
     this.keys = new RedisKeys(keyPrefix)
@@ -24,11 +26,12 @@ export class RedisAlertStore {
   /** Loads a tenant's live alerts, groups and acknowledgements. */
   async load(tenant: string): Promise<TenantState> {
     try {
-      const res = await this.redis.multi().hgetall(this.keys.alerts(tenant)).hgetall(this.keys.alertGroups(tenant)).hgetall(this.keys.alertAcks(tenant)).exec()
-      const [alerts, groups, acks] = (res ?? []).map(([err, v]) => {
+      const res = await this.redis.multi().hgetall(this.keys.alerts(tenant)).hgetall(this.keys.alertGroups(tenant)).hgetall(this.keys.alertAcks(tenant)).get(this.keys.alertsCommitSeq(tenant)).exec()
+      const [alerts, groups, acks, commits] = (res ?? []).map(([err, v]) => {
         if (err) throw err
         return v as Record<string, string>
       })
+      this.commits.set(tenant, Number(commits ?? 0))
       return {
         alerts: new Map(Object.entries(alerts ?? {}).map(([k, v]) => [k, JSON.parse(v) as Alert])),
         groups: new Map(Object.entries(groups ?? {}).map(([k, v]) => [k, JSON.parse(v) as GroupState])),
@@ -48,10 +51,14 @@ export class RedisAlertStore {
   /**
    * Writes one tick atomically if `leaseValue` still holds the tenant's lease: state changes,
    * outbox entries (returned ids in order) and event-log acknowledgements. A lost lease is
-   * AlertLeaseLostError and writes nothing.
+   * AlertLeaseLostError and writes nothing. Sent again after a lost reply (the tick retried, or
+   * the command resent by the client), a commit that already landed is not applied twice: it
+   * returns no ids (the deliverer finds the entries in the outbox).
    */
   async commit(tenant: string, leaseValue: string, changes: StateChanges, notifications: readonly PendingNotification[], eventIds: readonly string[]): Promise<string[]> {
-    const args: Array<string | number> = [leaseValue, PIPELINE_GROUP]
+    const follows = this.commits.get(tenant)
+    if (follows === undefined) throw new AlertStoreError(`committing alerts of tenant "${tenant}": its state was not loaded`)
+    const args: Array<string | number> = [leaseValue, PIPELINE_GROUP, follows]
     for (const [fp, a] of changes.alerts) {
       if (a === null) args.push('AD', fp)
       else args.push('AS', fp, JSON.stringify(a))
@@ -63,12 +70,17 @@ export class RedisAlertStore {
     for (const fp of changes.deletedAcks) args.push('KD', fp)
     for (const n of notifications) args.push('X', JSON.stringify(n))
     for (const id of eventIds) args.push('E', id)
-    const keys = [this.keys.alertsLease(tenant), this.keys.alerts(tenant), this.keys.alertGroups(tenant), this.keys.alertAcks(tenant), this.keys.alertOutbox(tenant), this.keys.alertEvents(tenant)]
+    const keys = [this.keys.alertsLease(tenant), this.keys.alerts(tenant), this.keys.alertGroups(tenant), this.keys.alertAcks(tenant), this.keys.alertOutbox(tenant), this.keys.alertEvents(tenant), this.keys.alertsCommitSeq(tenant)]
+    let ids: string[]
     try {
-      return (await runAlertsScript(this.redis, 'adwAlertsCommitTick', keys, args)) as string[]
+      ids = (await runAlertsScript(this.redis, 'adwAlertsCommitTick', keys, args)) as string[]
     } catch (err) {
-      if (String((err as Error).message).includes('FENCED')) throw new AlertLeaseLostError(tenant)
-      throw new AlertStoreError(`committing alerts of tenant "${tenant}": ${(err as Error).message}`, { cause: err })
+      const message = String((err as Error).message)
+      if (message.includes('FENCED')) throw new AlertLeaseLostError(tenant)
+      if (!message.includes('DONE commit')) throw new AlertStoreError(`committing alerts of tenant "${tenant}": ${message}`, { cause: err })
+      ids = []
     }
+    this.commits.set(tenant, follows + 1)
+    return ids
   }
 }

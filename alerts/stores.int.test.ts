@@ -55,8 +55,17 @@ test('the stores the gateway uses: routing configs, silences, acknowledgements, 
     const a = alertOf({ entity: 'cmp_1', startsAtMs: now - 5_000 })
     const draft = new TenantStateDraft(emptyTenantState())
     draft.setAlert(a)
+    // A second view of the same process's state, loaded before the commit: its commit below is
+    // that commit sent again (a reply lost, the command resent), and must not apply.
+    const resent = new RedisAlertStore(redis, p)
+    await resent.load('acme')
+    await store.load('acme')
     await store.commit('acme', lease, draft.changes(), [], [])
     await assert.rejects(store.commit('acme', 'stores-test|999', draft.changes(), [], []), AlertLeaseLostError, 'a stale lease value writes nothing')
+    const other = new TenantStateDraft(emptyTenantState())
+    other.setAlert(alertOf({ entity: 'cmp_2', startsAtMs: now - 5_000 }))
+    assert.deepEqual(await resent.commit('acme', lease, other.changes(), [], []), [], 'the same commit again: DONE, nothing written')
+    assert.deepEqual([...(await store.load('acme')).alerts.keys()], [a.fingerprint])
     const acks = new RedisAckStore(redis, p, clock)
     await assert.rejects(acks.acknowledge('acme', 'ffffffffffffffff', { author: 'ana' }), AlertNotFoundError)
     const ack = await acks.acknowledge('acme', a.fingerprint, { author: 'ana', comment: 'looking' })

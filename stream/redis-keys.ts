@@ -124,6 +124,11 @@ export class RedisKeys {
     return `${this.prefix}:{${tenant}}:alerts-lease`
   }
 
+  /** Number of ticks committed for a tenant's alert pipeline: makes a commit sent twice apply once. */
+  alertsCommitSeq(tenant: string): string {
+    return `${this.prefix}:{${tenant}}:alerts-commit-seq`
+  }
+
   /** Fencing counter of a tenant's alerts lease. */
   alertsLeaseToken(tenant: string): string {
     return `${this.prefix}:{${tenant}}:alerts-lease-token`
