@@ -126,3 +126,33 @@ test('a receiver that rejects (400) sends the notification to the dead-letter li
     await hook.close()
   }
 })
+
+test('the alert event log keeps events a consumer group has not read; once read, it is trimmed again', async () => {
+  const { cfg } = alertsTestConfig('event-log-trim')
+  await requireAlertServers(cfg)
+  const redis = new Redis(cfg.redis.url)
+  try {
+    const key = new RedisKeys(cfg.redis.keyPrefix).alertEvents('acme')
+    // Trimmed to ~100 entries while readers keep up (within 50), else bounded at 1,000.
+    const log = new RedisAlertEventLog(redis, cfg.redis.keyPrefix, 100, 1_000)
+    const events = (n: number, from: number) => Array.from({ length: n }, (_, i) => ruleEvent('firing', { tenant: 'acme', rule: 'r', entity: `c${from + i}`, startsAtMs: 1, atMs: 1 }))
+    // No reader yet: nothing to lose, the log stays near 100.
+    await log.submit(events(300, 0))
+    assert.ok((await redis.xlen(key)) < 300, 'trimmed without readers')
+    await redis.del(key)
+    // A group that has read nothing: all 300 stay, whatever the length.
+    await redis.xgroup('CREATE', key, 'alerts', '0', 'MKSTREAM')
+    for (let i = 0; i < 3; i++) await log.submit(events(100, i * 100))
+    assert.equal(await redis.xlen(key), 300, 'unread events are kept')
+    // The group reads and acknowledges them all: the next event trims the log again.
+    const read = (await redis.xreadgroup('GROUP', 'alerts', 'c', 'COUNT', 1000, 'STREAMS', key, '>')) as Array<[string, Array<[string, string[]]>]>
+    const ids = read[0]![1].map(([id]) => id)
+    assert.equal(ids.length, 300)
+    await redis.xack(key, 'alerts', ...ids)
+    await log.submit(events(1, 300))
+    assert.ok((await redis.xlen(key)) < 301, 'read events are trimmed')
+  } finally {
+    await dropAlertsTestData(cfg, redis)
+    await redis.quit()
+  }
+})
