@@ -85,7 +85,9 @@ export function createAlertsRuntime(cfg: AdwatchConfig, log: Logger, opts: Alert
   let lastFlushMs = -Infinity
   let stopping = false
   const stopper = new AbortController()
+  const renewStopper = new AbortController()
   let running: Promise<void> | undefined
+  let renewing: Promise<void> | undefined
 
   const contextFor = (tenant: string) => (path: string): NotifierContext => ({
     tenant,
@@ -146,15 +148,24 @@ export function createAlertsRuntime(cfg: AdwatchConfig, log: Logger, opts: Alert
     if (release) await leases.release(tenant, w.leaseValue).catch(() => undefined)
   }
 
+  /** Renews every held lease; a tenant whose lease is gone is dropped (its workers stop in parallel). */
+  const renewHeld = async () => {
+    const lost: string[] = []
+    for (const [tenant, w] of [...workers]) {
+      if (!(await leases.renew(tenant, w.leaseValue)) && workers.get(tenant) === w) lost.push(tenant)
+    }
+    await Promise.all(
+      lost.map((tenant) => {
+        log.warn({ tenant }, 'tenant lease lost; another alerts process has it')
+        return dropWorker(tenant, false)
+      }),
+    )
+  }
+
   const manageLeases = async (nowMs: number) => {
     await directory.refresh(30_000)
     const alive = await leases.heartbeat(nowMs)
-    for (const [tenant, w] of workers) {
-      if (!(await leases.renew(tenant, w.leaseValue))) {
-        log.warn({ tenant }, 'tenant lease lost; another alerts process has it')
-        await dropWorker(tenant, false)
-      }
-    }
+    await renewHeld()
     const known = directory.known().sort()
     const share = Math.ceil(known.length / alive)
     for (const tenant of known) {
@@ -169,7 +180,9 @@ export function createAlertsRuntime(cfg: AdwatchConfig, log: Logger, opts: Alert
         await leases.release(tenant, value).catch(() => undefined)
       }
     }
-    for (const tenant of [...workers.keys()].slice(share)) await dropWorker(tenant, true)
+    // In parallel: each stop may wait for a send in flight (up to the HTTP timeout), and the
+    // leases still held must not wait behind them.
+    await Promise.all([...workers.keys()].slice(share).map((tenant) => dropWorker(tenant, true)))
   }
 
   const flushRecords = async () => {
@@ -188,7 +201,9 @@ export function createAlertsRuntime(cfg: AdwatchConfig, log: Logger, opts: Alert
     stopping = true
     stopper.abort()
     await running
-    for (const tenant of [...workers.keys()]) await dropWorker(tenant, true)
+    await Promise.all([...workers.keys()].map((tenant) => dropWorker(tenant, true)))
+    renewStopper.abort()
+    await renewing
     await flushRecords()
     await leases.leave().catch(() => undefined)
     await Promise.allSettled([redis.quit(), clickhouse.close()])
@@ -235,6 +250,16 @@ export function createAlertsRuntime(cfg: AdwatchConfig, log: Logger, opts: Alert
       }
     },
     run() {
+      // Leases are also renewed on a timer of their own: a slow step (a tenant's tick, taking a
+      // tenant, stopping one that waits for a send) must not hold a renewal past the TTL. Until
+      // stop() has dropped every tenant.
+      renewing ??= (async () => {
+        while (!renewStopper.signal.aborted) {
+          await abortableSleep(a.leaseRenewMs, renewStopper.signal)
+          if (renewStopper.signal.aborted) break
+          await renewHeld().catch((err: unknown) => log.error({ err: (err as Error).message }, 'alerts lease renewal failed; retrying'))
+        }
+      })()
       running ??= (async () => {
         while (!stopper.signal.aborted) {
           const started = now()
