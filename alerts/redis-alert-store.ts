@@ -53,9 +53,10 @@ export class RedisAlertStore {
    * outbox entries (returned ids in order) and event-log acknowledgements. A lost lease is
    * AlertLeaseLostError and writes nothing. Sent again after a lost reply (the tick retried, or
    * the command resent by the client), a commit that already landed is not applied twice: it
-   * returns no ids (the deliverer finds the entries in the outbox).
+   * writes nothing and says `alreadyApplied` — what landed may differ from this draft (a retry
+   * computes at a later time), so the caller reloads the state.
    */
-  async commit(tenant: string, leaseValue: string, changes: StateChanges, notifications: readonly PendingNotification[], eventIds: readonly string[]): Promise<string[]> {
+  async commit(tenant: string, leaseValue: string, changes: StateChanges, notifications: readonly PendingNotification[], eventIds: readonly string[]): Promise<CommitResult> {
     const follows = this.commits.get(tenant)
     if (follows === undefined) throw new AlertStoreError(`committing alerts of tenant "${tenant}": its state was not loaded`)
     const args: Array<string | number> = [leaseValue, PIPELINE_GROUP, follows]
@@ -71,16 +72,22 @@ export class RedisAlertStore {
     for (const n of notifications) args.push('X', JSON.stringify(n))
     for (const id of eventIds) args.push('E', id)
     const keys = [this.keys.alertsLease(tenant), this.keys.alerts(tenant), this.keys.alertGroups(tenant), this.keys.alertAcks(tenant), this.keys.alertOutbox(tenant), this.keys.alertEvents(tenant), this.keys.alertsCommitSeq(tenant)]
-    let ids: string[]
+    let result: CommitResult
     try {
-      ids = (await runAlertsScript(this.redis, 'adwAlertsCommitTick', keys, args)) as string[]
+      result = { ids: (await runAlertsScript(this.redis, 'adwAlertsCommitTick', keys, args)) as string[], alreadyApplied: false }
     } catch (err) {
       const message = String((err as Error).message)
       if (message.includes('FENCED')) throw new AlertLeaseLostError(tenant)
       if (!message.includes('DONE commit')) throw new AlertStoreError(`committing alerts of tenant "${tenant}": ${message}`, { cause: err })
-      ids = []
+      result = { ids: [], alreadyApplied: true }
     }
     this.commits.set(tenant, follows + 1)
-    return ids
+    return result
   }
+}
+
+/** What a commit did: the outbox ids it added, or that an earlier copy of it had landed already. */
+export interface CommitResult {
+  readonly ids: string[]
+  readonly alreadyApplied: boolean
 }

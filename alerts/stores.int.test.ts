@@ -64,7 +64,7 @@ test('the stores the gateway uses: routing configs, silences, acknowledgements, 
     await assert.rejects(store.commit('acme', 'stores-test|999', draft.changes(), [], []), AlertLeaseLostError, 'a stale lease value writes nothing')
     const other = new TenantStateDraft(emptyTenantState())
     other.setAlert(alertOf({ entity: 'cmp_2', startsAtMs: now - 5_000 }))
-    assert.deepEqual(await resent.commit('acme', lease, other.changes(), [], []), [], 'the same commit again: DONE, nothing written')
+    assert.deepEqual(await resent.commit('acme', lease, other.changes(), [], []), { ids: [], alreadyApplied: true }, 'the same commit again: DONE, nothing written')
     assert.deepEqual([...(await store.load('acme')).alerts.keys()], [a.fingerprint])
     const acks = new RedisAckStore(redis, p, clock)
     await assert.rejects(acks.acknowledge('acme', 'ffffffffffffffff', { author: 'ana' }), AlertNotFoundError)

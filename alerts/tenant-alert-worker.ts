@@ -118,8 +118,10 @@ export class TenantAlertWorker {
       this.lastSweepMs = nowMs
     }
     if (entries.length > 0 || outbox.length > 0 || draft.hasChanges()) {
-      await d.store.commit(d.tenant, d.leaseValue, draft.changes(), outbox, entries.map((e) => e.id))
-      draft.apply()
+      const committed = await d.store.commit(d.tenant, d.leaseValue, draft.changes(), outbox, entries.map((e) => e.id))
+      // A retry of a commit whose reply was lost: what landed is Redis' state, not this draft.
+      if (committed.alreadyApplied) this.state = await d.store.load(d.tenant)
+      else draft.apply()
       this.backlog = []
     }
     // New entries at once; otherwise now and then, for entries written by others (dead-letter replays).
