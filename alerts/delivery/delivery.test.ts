@@ -42,7 +42,11 @@ test('table: circuit breaker', () => {
     ['the third opens it', () => (b.failure(T0), b.state), 'open'],
     ['open: wait the rest of 10 s', () => b.waitMs(T0 + 4000), 6000],
     ['after 10 s: one probe (half-open)', () => [b.waitMs(T0 + 10_000), b.state], [0, 'half-open']],
-    ['a failed probe opens it again at once', () => (b.failure(T0 + 10_000), b.state), 'open'],
+    ['meanwhile other lanes wait for its outcome, a second at a time', () => [b.waitMs(T0 + 10_000), b.waitMs(T0 + 15_000)], [1000, 1000]],
+    ['a failed probe opens it again at once', () => (b.failure(T0 + 10_500), b.state), 'open'],
+    ['the next probe after another 10 s', () => [b.waitMs(T0 + 20_499), b.waitMs(T0 + 20_500), b.waitMs(T0 + 20_500)], [1, 0, 1000]],
+    ['a probe with no outcome (its lane stopped) makes room for another after 10 s', () => [b.waitMs(T0 + 29_900), b.waitMs(T0 + 30_500)], [600, 0]],
+    ['which fails: open again', () => (b.failure(T0 + 10_000), b.state), 'open'],
     ['a successful probe closes it', () => (b.waitMs(T0 + 20_000), b.success(), b.state), 'closed'],
   ]
   for (const [name, act, expected] of steps) assert.deepEqual(act(), expected, name)
