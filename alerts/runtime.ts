@@ -1,6 +1,6 @@
 import type { ClickHouseClient } from '@clickhouse/client'
 import { Redis } from 'ioredis'
-import { sleep as abortableSleep } from '../core/backoff.ts'
+import { repeatEvery, sleep as abortableSleep } from '../core/backoff.ts'
 import { createClickHouse } from '../core/clickhouse.ts'
 import type { AdwatchConfig } from '../core/config.ts'
 import type { Logger } from '../core/log.ts'
@@ -165,7 +165,8 @@ export function createAlertsRuntime(cfg: AdwatchConfig, log: Logger, opts: Alert
   const manageLeases = async (nowMs: number) => {
     await directory.refresh(30_000)
     const alive = await leases.heartbeat(nowMs)
-    await renewHeld()
+    // run() renews on its own timer; a caller driving step() alone gets the renewals here.
+    if (renewing === undefined) await renewHeld()
     const known = directory.known().sort()
     const share = Math.ceil(known.length / alive)
     for (const tenant of known) {
@@ -253,13 +254,7 @@ export function createAlertsRuntime(cfg: AdwatchConfig, log: Logger, opts: Alert
       // Leases are also renewed on a timer of their own: a slow step (a tenant's tick, taking a
       // tenant, stopping one that waits for a send) must not hold a renewal past the TTL. Until
       // stop() has dropped every tenant.
-      renewing ??= (async () => {
-        while (!renewStopper.signal.aborted) {
-          await abortableSleep(a.leaseRenewMs, renewStopper.signal)
-          if (renewStopper.signal.aborted) break
-          await renewHeld().catch((err: unknown) => log.error({ err: (err as Error).message }, 'alerts lease renewal failed; retrying'))
-        }
-      })()
+      renewing ??= repeatEvery(a.leaseRenewMs, renewStopper.signal, renewHeld, (err) => log.error({ err: err.message }, 'alerts lease renewal failed; retrying'))
       running ??= (async () => {
         while (!stopper.signal.aborted) {
           const started = now()

@@ -20,3 +20,19 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     signal?.addEventListener('abort', done, { once: true })
   })
 }
+
+/**
+ * Runs `fn` every `ms` (first after `ms`) until `signal` aborts; a failed run goes to
+ * `onError` and the next one comes at its time. Resolves once stopped.
+ */
+export async function repeatEvery(ms: number, signal: AbortSignal, fn: () => Promise<void>, onError: (err: Error) => void): Promise<void> {
+  while (!signal.aborted) {
+    await sleep(ms, signal)
+    if (signal.aborted) break
+    try {
+      await fn()
+    } catch (err) {
+      onError(err as Error)
+    }
+  }
+}

@@ -1,4 +1,4 @@
-import { sleep } from '../core/backoff.ts'
+import { repeatEvery } from '../core/backoff.ts'
 import type { ConsumerConfig } from '../core/config.ts'
 import type { Logger } from '../core/log.ts'
 import type { Deaggregate } from './batch-plan.ts'
@@ -113,16 +113,8 @@ export class Consumer {
     return [...this.readers.keys()]
   }
 
-  private async runLoop(): Promise<void> {
-    while (!this.stopper.signal.aborted) {
-      await sleep(this.cfg.leaseRenewMs, this.stopper.signal)
-      if (this.stopper.signal.aborted) break
-      try {
-        await this.round()
-      } catch (err) {
-        this.deps.log.error({ err: (err as Error).message }, 'coordination round failed; retrying next round')
-      }
-    }
+  private runLoop(): Promise<void> {
+    return repeatEvery(this.cfg.leaseRenewMs, this.stopper.signal, () => this.round(), (err) => this.deps.log.error({ err: err.message }, 'coordination round failed; retrying next round'))
   }
 
   /**
@@ -130,17 +122,8 @@ export class Consumer {
    * call of the coordination round (ListShards can take up to its 30 s timeout) must not hold a
    * renewal back past the lease's TTL. Runs until stop() has released the leases.
    */
-  private async runRenewals(): Promise<void> {
-    const signal = this.renewStopper.signal
-    while (!signal.aborted) {
-      await sleep(this.cfg.leaseRenewMs, signal)
-      if (signal.aborted) break
-      try {
-        await this.renew()
-      } catch (err) {
-        this.deps.log.error({ err: (err as Error).message }, 'lease renewal failed; retrying next time')
-      }
-    }
+  private runRenewals(): Promise<void> {
+    return repeatEvery(this.cfg.leaseRenewMs, this.renewStopper.signal, () => this.renew(), (err) => this.deps.log.error({ err: err.message }, 'lease renewal failed; retrying next time'))
   }
 
   /** Renews every held lease in one call; a shard whose lease is gone stops. */

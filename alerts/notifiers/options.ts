@@ -3,6 +3,7 @@ import { isIP } from 'node:net'
 import { Ajv, type ValidateFunction } from 'ajv'
 import { Secret } from '../../core/config.ts'
 import { NotifyError, RoutingConfigError } from '../errors.ts'
+import { secretVariableName } from '../secrets.ts'
 import { ajvProblems } from '../json-path.ts'
 import type { NotifierContext, RateLimit, ReceiverConfig, SecretRef } from './notifier.ts'
 
@@ -64,7 +65,7 @@ export function resolveSecret(ref: SecretRef, ctx: NotifierContext, field: strin
   if (ctx.secrets === 'validate-only') return new Secret(`validate-only:${ref.secret}`)
   const s = ctx.secrets.resolve(ctx.tenant, ref.secret)
   if (s === undefined) {
-    throw new NotifyError('ADW_NOTIFY_SECRET_MISSING', `${ctx.path}.${field}: secret "${ref.secret}" of tenant "${ctx.tenant}" is not configured (${/^[a-z0-9]+$/.test(ctx.tenant) ? 'secrets file or ADW_ALERTS_SECRET_* variable' : 'secrets file: a tenant whose name has - or _ cannot use ADW_ALERTS_SECRET_* variables'})`, { retryable: false })
+    throw new NotifyError('ADW_NOTIFY_SECRET_MISSING', `${ctx.path}.${field}: secret "${ref.secret}" of tenant "${ctx.tenant}" is not configured (${secretVariableName(ctx.tenant, ref.secret) === undefined ? 'secrets file: a tenant whose name has - or _ cannot use ADW_ALERTS_SECRET_* variables' : 'secrets file or ADW_ALERTS_SECRET_* variable'})`, { retryable: false })
   }
   return s
 }
