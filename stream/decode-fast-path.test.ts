@@ -2,6 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
 import { decodeEvent, decodeEventText, type DecodeContext } from './decode.ts'
+import { scanEvent } from './event-scanner.ts'
 
 const NOW = Date.parse('2026-11-21T10:00:00Z')
 const ctx: DecodeContext = { nowMs: NOW, maxLatenessMs: 86_400_000, maxFutureMs: 300_000, isKnownTenant: (t) => t === 'acme' || t === 'b-2' }
@@ -56,7 +57,7 @@ const eventFields = fc.tuple(
   mostly(fc.constant(null), fc.constantFrom('id', 'ts', 'clicks', 'tenant')),
 )
 const record: fc.Arbitrary<string> = fc
-  .tuple(eventFields, fc.array(ws, { minLength: 40, maxLength: 40 }), fc.noBias(fc.integer({ min: 0, max: 1000 })), fc.noBias(fc.integer({ min: 0, max: 19 })), fc.noBias(fc.integer({ min: 0, max: 19 })))
+  .tuple(eventFields, fc.oneof(fc.constant(Array<string>(40).fill('')), fc.array(ws, { minLength: 40, maxLength: 40 })), fc.noBias(fc.integer({ min: 0, max: 1000 })), fc.noBias(fc.integer({ min: 0, max: 19 })), fc.noBias(fc.integer({ min: 0, max: 19 })))
   .map(([[...parts], spaces, seed, truncate, drop]) => {
     const dup = parts.pop() as string | null
     const extras = parts.pop() as Array<[string, string]>
@@ -80,8 +81,11 @@ const record: fc.Arbitrary<string> = fc
 test('decodeEvent (ajv skipped for surely valid records) agrees with the ajv-only reference on every record (property)', () => {
   const sample = fc.sample(record, 2_000)
   const valid = sample.filter((t) => decodeEventText(t, ctx).kind === 'event').length / sample.length
-  // Both verdicts must be well represented, or the property says little.
+  const scanned = sample.filter((t) => scanEvent(Buffer.from(t)) !== undefined).length / sample.length
+  // Both verdicts, and records the scanner reads and leaves to JSON.parse, must be well
+  // represented, or the property says little.
   assert.ok(valid > 0.2 && valid < 0.8, `valid share ${valid}`)
+  assert.ok(scanned > 0.05 && scanned < 0.6, `scanned share ${scanned}`)
   fc.assert(
     fc.property(record, (text) => {
       // The reference reads the same bytes: a lone surrogate has no UTF-8 form and comes back as U+FFFD.
@@ -90,4 +94,31 @@ test('decodeEvent (ajv skipped for surely valid records) agrees with the ajv-onl
     }),
     { numRuns: 20_000 },
   )
+})
+
+test('scanEvent reads the usual record exactly as JSON.parse does, and leaves every unusual one to it', () => {
+  const usual = '{"id":"b1-mwrttt50-0","ts":1795351328268,"tenant":"globex","platform":"meta","account":"act_10072","campaign":"cmp_81","adset":"as_220","ad":"ad_454","type":"click","impressions":0,"clicks":1,"spend_micros":714254,"conversions":0,"revenue_micros":0,"currency":"USD"}'
+  const expected = decodeEventText(usual, { ...ctx, nowMs: 1795351328268, isKnownTenant: () => true })
+  assert.equal(expected.kind, 'event')
+  assert.deepEqual(scanEvent(Buffer.from(usual)), expected.kind === 'event' ? expected.event : undefined)
+  // Twice: the second read takes its strings from the table of strings seen.
+  assert.deepEqual(scanEvent(Buffer.from(usual)), expected.kind === 'event' ? expected.event : undefined)
+  const unusual = [
+    usual.replace('"ts":1795351328268', '"ts":1795351328268.0'),
+    usual.replace('"clicks":1', '"clicks":1e0'),
+    usual.replace('"clicks":1', '"clicks":01'),
+    usual.replace('"clicks":1', '"clicks":-1'),
+    usual.replace('"clicks":1', '"clicks":1234567890123456'),
+    usual.replace('"id":"b1', '"id":"\\u0062'),
+    usual.replace('"account":"act_10072"', '"account":"act_é"'),
+    usual.replace('"account":"act_10072"', '"account":""'),
+    usual.replace('"ad":"ad_454"', '"ad":null'),
+    usual.replace('"currency":"USD"', '"currency":"USD","note":"x"'),
+    usual.replace('"currency":"USD"', '"currency":"USD","clicks":2'),
+    usual.replace('{"id"', '{ "id"'),
+    usual + ' ',
+    usual.slice(0, -1),
+    usual.slice(0, 100),
+  ]
+  for (const text of unusual) assert.equal(scanEvent(Buffer.from(text)), undefined, text)
 })

@@ -1,5 +1,6 @@
 import { Ajv } from 'ajv'
 import { EVENT_TYPES, type AdEvent, type EventType } from './event.ts'
+import { scanEvent } from './event-scanner.ts'
 
 /** Why a record was dead-lettered; stored in the `code` column of `dead_letters`. */
 export type DeadLetterCode =
@@ -72,11 +73,14 @@ interface RawEvent {
 }
 
 /**
- * Decodes and validates one record's bytes against the event contract. Pure. A record that
- * passes isSurelyValid (a few typeof checks) skips ajv; any other record gets ajv's verdict
- * and reason, so the outcome is exactly ajv's (decode-fast-path.test.ts holds it to that).
+ * Decodes and validates one record's bytes against the event contract. Pure. The usual record
+ * is read by scanEvent straight from its bytes; one it is not sure of is parsed, and if it passes
+ * isSurelyValid (a few typeof checks) skips ajv; any other record gets ajv's verdict and reason,
+ * so the outcome is exactly ajv's (decode-fast-path.test.ts holds it to that).
  */
 export function decodeEvent(data: Uint8Array, ctx: DecodeContext): DecodeResult {
+  const scanned = scanEvent(data)
+  if (scanned !== undefined) return checkEvent(scanned, ctx)
   let parsed: unknown
   try {
     parsed = JSON.parse(utf8Slice.call(data, 0, data.length))
