@@ -60,7 +60,7 @@ export async function measureStages(cfg: AdwatchConfig, source: MemoryShardSourc
       now: Date.now,
       log,
       minLeaseForInsertMs: Math.min(2_000, cfg.consumer.leaseTtlMs / 4),
-      historyMaxRecords: cfg.consumer.sinkBatchMaxRecords,
+      historyMaxRecords: cfg.consumer.clickhouseMaxPendingRecords,
       historyInsertIntervalMs: 0,
       onBatch: () => undefined,
     })

@@ -112,7 +112,7 @@ export async function runFoldBench(base: AdwatchConfig, o: FoldBenchOptions): Pr
   console.log(
     `adwatch fold benchmark: ${os.cpus().length} cores, Node ${process.version}, ${o.repetitions} repetitions, fold ${formatRate(o.events)} events ` +
       `(real-time traffic at ${formatRate(eventsPerSec)}/s of event time: ${(foldSet.spanMs / 1000).toFixed(1)} s, ${o.campaigns} campaigns), drain ${formatRate(o.drainEvents)} events, ` +
-      `worker batches of up to ${formatRate(blockRows)} records (wait ${base.consumer.sinkBatchMaxWaitMs} ms, read-ahead ${formatRate(base.consumer.shardReadAheadRecords)} per shard), GetRecords pages of ${base.consumer.batchMaxRecords}`,
+      `worker batches of up to ${formatRate(blockRows)} records (wait ${base.consumer.sinkBatchMaxWaitMs} ms, read-ahead ${formatRate(base.consumer.shardReadAheadRecords)} per shard), ClickHouse inserts of up to ${formatRate(base.consumer.clickhouseMaxPendingRecords)} records, GetRecords pages of ${base.consumer.batchMaxRecords}`,
   )
   console.log(
     renderTable(

@@ -107,7 +107,8 @@ const SPEC = {
   ADW_LEASE_RENEW_MS: positiveInt({ default: 2_000, desc: 'how often leases are renewed and rebalanced' }),
   ADW_BATCH_MAX_RECORDS: positiveInt({ default: 5_000, desc: 'GetRecords limit per call (Kinesis max 10000)' }),
   ADW_POLL_IDLE_MS: positiveInt({ default: 250, desc: 'wait before polling a shard that returned nothing' }),
-  ADW_SINK_BATCH_MAX_RECORDS: positiveInt({ default: 50_000, desc: 'most records one worker batch takes across its shards (one Redis script call), and most records waiting for one ClickHouse insert' }),
+  ADW_SINK_BATCH_MAX_RECORDS: positiveInt({ default: 50_000, desc: 'most records one worker batch takes across its shards (one Redis script call)' }),
+  ADW_CLICKHOUSE_MAX_PENDING_RECORDS: positiveInt({ default: 100_000, desc: 'most records of batches written to Redis that wait for the next ClickHouse insert, which takes them all as one block; Redis runs ahead of ClickHouse by at most about twice this plus one worker batch' }),
   ADW_CLICKHOUSE_INSERT_INTERVAL_MS: nonNegativeInt({ default: 1_000, desc: 'least time between the starts of two event inserts into ClickHouse; batches written to Redis meanwhile join the next insert (0: insert as soon as the last one is done)' }),
   ADW_SINK_BATCH_MAX_WAIT_MS: positiveInt({ default: 200, desc: 'longest a fetched record waits for more to join its batch' }),
   ADW_SHARD_READ_AHEAD_RECORDS: positiveInt({ default: 20_000, desc: 'records a shard may have fetched and not yet in a batch; its reader pauses there' }),
@@ -229,6 +230,7 @@ export interface ConsumerConfig {
   readonly sinkBatchMaxWaitMs: number
   readonly shardReadAheadRecords: number
   readonly clickhouseInsertIntervalMs: number
+  readonly clickhouseMaxPendingRecords: number
 }
 export interface ProducerConfig {
   readonly ratePerSec: number
@@ -370,6 +372,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AdwatchConfig 
       sinkBatchMaxWaitMs: e.ADW_SINK_BATCH_MAX_WAIT_MS,
       shardReadAheadRecords: e.ADW_SHARD_READ_AHEAD_RECORDS,
       clickhouseInsertIntervalMs: e.ADW_CLICKHOUSE_INSERT_INTERVAL_MS,
+      clickhouseMaxPendingRecords: e.ADW_CLICKHOUSE_MAX_PENDING_RECORDS,
     },
     producer: {
       ratePerSec: e.ADW_PRODUCER_RATE,

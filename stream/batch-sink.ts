@@ -34,8 +34,8 @@ export interface BatchSinkDeps {
   readonly minLeaseForInsertMs: number
   /**
    * Most records of batches written to Redis and waiting for ClickHouse; the queued batches go
-   * into ClickHouse as one insert. Redis runs ahead of ClickHouse by at most about three times
-   * this: the insert in flight, the batches queued, and one more batch waiting for room.
+   * into ClickHouse as one insert. Redis runs ahead of ClickHouse by at most about twice this
+   * plus one batch: the insert in flight, the batches queued, and one more batch waiting for room.
    */
   readonly historyMaxRecords: number
   /** Least time between the starts of two event inserts: batches Redis writes meanwhile join the next one. */

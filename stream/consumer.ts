@@ -77,7 +77,7 @@ export class Consumer {
       now: deps.now,
       log: deps.log,
       minLeaseForInsertMs: Math.min(2_000, cfg.leaseTtlMs / 4),
-      historyMaxRecords: cfg.sinkBatchMaxRecords,
+      historyMaxRecords: cfg.clickhouseMaxPendingRecords,
       historyInsertIntervalMs: cfg.clickhouseInsertIntervalMs,
       onBatch: (s) => this.record(s),
     })
