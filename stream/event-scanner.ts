@@ -21,14 +21,22 @@ export function scanEvent(data: Uint8Array): AdEvent | undefined {
   if (n < 2 || data[0] !== LBRACE) return undefined
   kind.fill(ABSENT)
   let i = 1
+  let prev: number = RECORD_START
   for (;;) {
-    // A key: known, ASCII without escapes, not seen before in this record.
-    if (data[i] !== QUOTE) return undefined
-    const ks = ++i
-    while (i < n && data[i] !== QUOTE) i++
-    const f = fieldOf(data, ks, i)
-    if (f < 0 || kind[f] !== ABSENT || data[i + 1] !== COLON) return undefined
-    i += 2
+    // A key: known, ASCII without escapes, not seen before in this record. A producer writes its
+    // keys in one order, so the key that followed the previous one last time is tried first.
+    let f = next[prev]!
+    if (!startsWith(data, i, KEY_TOKENS[f]!)) {
+      if (data[i] !== QUOTE) return undefined
+      let e = i + 1
+      while (e < n && data[e] !== QUOTE) e++
+      f = fieldOf(data, i + 1, e)
+      if (f < 0 || data[e + 1] !== COLON) return undefined
+      next[prev] = f
+    }
+    if (kind[f] !== ABSENT) return undefined
+    i += KEY_TOKENS[f]!.length
+    prev = f
     const c = data[i]
     if (c === QUOTE) {
       // A string of printable ASCII without escapes, hashed as it is read.
@@ -83,13 +91,13 @@ function eventOfFields(data: Uint8Array): AdEvent | undefined {
   const ad = kind[F_AD] === ABSENT ? '' : idOf(data, F_AD, true)
   if (id === undefined || platform === undefined || account === undefined || campaign === undefined || adset === undefined || ad === undefined) return undefined
   const tenant = interned(data, F_TENANT)
-  if (!TENANT.test(tenant)) return undefined
+  if (!passes(TENANT, tenant)) return undefined
   const type = typeOf(interned(data, F_TYPE))
   if (type === undefined) return undefined
   let currency = ''
   if (kind[F_CURRENCY] === STRING) {
     currency = interned(data, F_CURRENCY)
-    if (!CURRENCY.test(currency)) return undefined
+    if (!passes(CURRENCY, currency)) return undefined
   } else if (kind[F_CURRENCY] !== ABSENT) {
     return undefined
   }
@@ -113,6 +121,19 @@ function eventOfFields(data: Uint8Array): AdEvent | undefined {
   // The same properties in the same order as the reference path's events, so both share one shape.
   return { id, tsMs, tenant, platform, account, campaign, adset, ad, type, impressions, clicks, spendMicros, conversions, revenueMicros, currency }
 }
+
+/** `pattern.test(s)`, with the strings that passed remembered (tenants and currencies repeat). */
+function passes(pattern: RegExp, s: string): boolean {
+  let ok = passed.get(pattern)
+  if (ok === undefined) passed.set(pattern, (ok = new Set()))
+  if (ok.has(s)) return true
+  if (!pattern.test(s)) return false
+  if (ok.size >= PASSED_MAX) ok.clear()
+  ok.add(s)
+  return true
+}
+const passed = new Map<RegExp, Set<string>>()
+const PASSED_MAX = 10_000
 
 /** A metric field: 0 when absent, -1 when it is not a number (left to the reference path). */
 function metricOf(f: number): number {
@@ -164,6 +185,14 @@ function interned(data: Uint8Array, f: number): string {
   return str
 }
 
+/** True when `token`'s bytes are at `at` in `data`. */
+function startsWith(data: Uint8Array, at: number, token: Uint8Array): boolean {
+  const n = token.length
+  if (at + n > data.length) return false
+  for (let j = 0; j < n; j++) if (data[at + j] !== token[j]) return false
+  return true
+}
+
 /** The field a key names (its index in FIELDS), or -1. */
 function fieldOf(data: Uint8Array, s: number, e: number): number {
   const candidates = FIELDS_BY_LENGTH[e - s]
@@ -184,6 +213,11 @@ const FIELDS = [
 const [F_ID, F_TS, F_TENANT, F_PLATFORM, F_ACCOUNT, F_CAMPAIGN, F_ADSET, F_AD, F_TYPE, F_IMPRESSIONS, F_CLICKS, F_SPEND, F_CONVERSIONS, F_REVENUE, F_CURRENCY] =
   FIELDS.map((_, f) => f) as [number, number, number, number, number, number, number, number, number, number, number, number, number, number, number]
 const FIELD_BYTES = FIELDS.map((k) => Buffer.from(k, 'latin1'))
+/** Each key as it comes before its value: `"key":`. */
+const KEY_TOKENS = FIELDS.map((k) => Buffer.from(`"${k}":`, 'latin1'))
+/** By field, and at RECORD_START for a record's first key: the field whose key came next last time. */
+const RECORD_START = FIELDS.length
+const next = new Uint8Array(FIELDS.length + 1)
 const FIELDS_BY_LENGTH: Array<number[] | undefined> = []
 FIELDS.forEach((k, f) => (FIELDS_BY_LENGTH[k.length] ??= []).push(f))
 
