@@ -55,6 +55,10 @@ export async function runFoldBench(base: AdwatchConfig, o: FoldBenchOptions): Pr
   const fold: FoldRepetition[] = []
   const redisLimit: number[] = []
   const chInsert: number[] = []
+  // The same fold once untimed first: the first repetition would otherwise also time the JIT
+  // compiling the worker's hot paths, and the first Redis and ClickHouse connections.
+  progress('warm-up fold (untimed)')
+  await runFoldRepetition(freshConfig(base, 'fw'), source, foldSet, o.events, log)
   for (let rep = 1; rep <= o.repetitions; rep++) {
     progress(`repetition ${rep}/${o.repetitions}: fold`)
     fold.push(await runFoldRepetition(freshConfig(base, 'f'), source, foldSet, o.events, log))
@@ -110,7 +114,7 @@ export async function runFoldBench(base: AdwatchConfig, o: FoldBenchOptions): Pr
   const row = (what: string, s: Summary, ratio: string, budget: string, met: string) => [what, formatRate(s.median), formatRate(s.min), formatRate(s.max), ratio, budget, met]
   const shardNote = `${o.shards} shards`
   console.log(
-    `adwatch fold benchmark: ${os.cpus().length} cores, Node ${process.version}, ${o.repetitions} repetitions, fold ${formatRate(o.events)} events ` +
+    `adwatch fold benchmark: ${os.cpus().length} cores, Node ${process.version}, ${o.repetitions} repetitions after an untimed warm-up fold, fold ${formatRate(o.events)} events ` +
       `(real-time traffic at ${formatRate(eventsPerSec)}/s of event time: ${(foldSet.spanMs / 1000).toFixed(1)} s, ${o.campaigns} campaigns), drain ${formatRate(o.drainEvents)} events, ` +
       `worker batches of up to ${formatRate(blockRows)} records (wait ${base.consumer.sinkBatchMaxWaitMs} ms, read-ahead ${formatRate(base.consumer.shardReadAheadRecords)} per shard), ClickHouse inserts of up to ${formatRate(base.consumer.clickhouseMaxPendingRecords)} records, GetRecords pages of ${base.consumer.batchMaxRecords}`,
   )
