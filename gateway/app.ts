@@ -79,6 +79,8 @@ export async function buildGateway(deps: GatewayDeps, cfg: GatewayAppConfig): Pr
     pushIntervalMs: g.pushIntervalMs,
     maxSubscriptions: g.maxSubscriptionsPerSocket,
     keyPrefix: cfg.redis.keyPrefix,
+    rateLimit: g.rateLimit,
+    trustProxy: g.trustProxy,
     ...(deps.adapter === undefined ? {} : { adapter: deps.adapter }),
   })
   const publisher = new LivePublisher(socket.io, deps.authenticator)

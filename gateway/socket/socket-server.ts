@@ -10,6 +10,7 @@ import type { AdapterClients, EntityCatalog, LiveFeed } from '../deps.ts'
 import { GatewayError } from '../errors.ts'
 import type { GatewayMetrics } from '../metrics.ts'
 import type { AckError, ClientToServerEvents, EntityRef, InterServerEvents, ServerToClientEvents, SocketData } from '../socket-events.ts'
+import { HandshakeLimiter } from './handshake-limiter.ts'
 import { entityRoom, tenantRoom } from './rooms.ts'
 import { WindowPusher } from './window-pusher.ts'
 
@@ -30,6 +31,10 @@ export interface SocketServerOptions {
   readonly pushIntervalMs: number
   readonly maxSubscriptions: number
   readonly keyPrefix: string
+  /** The REST rate limits, applied to handshakes too (see HandshakeLimiter). */
+  readonly rateLimit: { readonly windowMs: number; readonly perKey: number; readonly perIp: number }
+  /** Take the client IP from X-Forwarded-For, as Fastify does with `trustProxy`. */
+  readonly trustProxy: boolean
   readonly adapter?: AdapterClients
 }
 
@@ -60,16 +65,26 @@ export function attachSocketServer(opts: SocketServerOptions): SocketSide {
   if (opts.adapter !== undefined) io.adapter(createAdapter(opts.adapter.pub, opts.adapter.sub, { key: new RedisKeys(opts.keyPrefix).socketIoChannel() }))
   const pusher = new WindowPusher(io, opts.live, opts.entities, opts.metrics, opts.pushIntervalMs, opts.now, opts.log)
 
+  const limiter = new HandshakeLimiter(opts.rateLimit.windowMs, opts.now)
+  const refuse = (next: (err?: Error) => void, code: string, message: string, extra: { retryAfterSec?: number } = {}) => next(Object.assign(new Error(message), { data: { code, ...extra } }))
+  const limited = (max: number, per: string) =>
+    `rate limit of ${max} socket handshakes per ${Math.round(opts.rateLimit.windowMs / 1000)} s ${per} reached; retry in ${limiter.retryAfterSec()} s`
   io.use((socket, next) => {
+    // An IP whose handshakes keep failing is refused before its credential costs a check.
+    const ipBucket = `ip:${clientIp(socket, opts.trustProxy)}`
+    if (limiter.exhausted(ipBucket, opts.rateLimit.perIp)) return refuse(next, 'ADW_GATEWAY_RATE_LIMITED', limited(opts.rateLimit.perIp, 'per IP without valid credentials'), { retryAfterSec: limiter.retryAfterSec() })
     opts.authenticator.authenticate(handshakeCredential(socket)).then(
       (principal) => {
+        if (!limiter.take(`key:${principal.tenant}:${principal.subject}`, opts.rateLimit.perKey)) return refuse(next, 'ADW_GATEWAY_RATE_LIMITED', limited(opts.rateLimit.perKey, 'per credential'), { retryAfterSec: limiter.retryAfterSec() })
         socket.data.principal = principal
         next()
       },
       (err: unknown) => {
-        const code = err instanceof GatewayError ? err.code : 'ADW_GATEWAY_UNAVAILABLE'
-        const message = err instanceof GatewayError ? err.message : 'the API key store is unavailable; retry later'
-        next(Object.assign(new Error(message), { data: { code } }))
+        if (err instanceof GatewayError) {
+          limiter.take(ipBucket, opts.rateLimit.perIp)
+          return refuse(next, err.code, err.message)
+        }
+        refuse(next, 'ADW_GATEWAY_UNAVAILABLE', 'the API key store is unavailable; retry later')
       },
     )
   })
@@ -116,6 +131,13 @@ export function dropKey(io: AdwatchServer, authenticator: Authenticator, keyId: 
     const p = socket.data.principal
     if (p?.kind === 'api-key' && p.keyId === keyId) socket.disconnect(true)
   }
+}
+
+/** The client's IP: the first X-Forwarded-For address behind a trusted proxy, else the peer's. */
+function clientIp(socket: AdwatchSocket, trustProxy: boolean): string {
+  const forwarded = socket.handshake.headers['x-forwarded-for']
+  if (trustProxy && typeof forwarded === 'string' && forwarded.trim() !== '') return forwarded.split(',')[0]!.trim()
+  return socket.handshake.address
 }
 
 /** The handshake's credential: `auth.token`, else the Authorization or X-API-Key header. */

@@ -145,6 +145,19 @@ test('a refused handshake (not active) is offline and reported as an auth failur
   live.close()
 })
 
+test('a handshake refused for its rate is not an auth failure: the page connects again after the wait', async () => {
+  const socket = new FakeSocket()
+  let reported: string | undefined
+  const live = new LiveConnection({ token: 'ok', socket: socket as unknown as DashboardSocket, frames: new ManualFrames(), onAuthRejected: (m) => (reported = m), serverDisconnectRetryMs: 5 })
+  socket.active = false
+  socket.fire('connect_error', Object.assign(new Error('rate limit of 2 socket handshakes per 60 s per credential reached; retry in 1 s'), { data: { code: 'ADW_GATEWAY_RATE_LIMITED', retryAfterSec: 0 } }))
+  assert.equal(live.state.kind, 'reconnecting')
+  assert.equal(reported, undefined)
+  await new Promise((r) => setTimeout(r, 20))
+  assert.equal(socket.connected, true, 'connect() was called again')
+  live.close()
+})
+
 test('when the gateway closes the socket (shutdown), the page connects again by itself', async () => {
   const { socket, live } = setup()
   live.open()

@@ -123,8 +123,17 @@ export class LiveConnection {
     })
     this.socket.on('connect_error', (err) => {
       if (this.closed) return
+      const refusal = (err as Error & { data?: { code?: string; retryAfterSec?: number } }).data
       if (this.socket.active) {
         this.setState({ kind: 'reconnecting', reason: err.message })
+      } else if (refusal?.code === 'ADW_GATEWAY_RATE_LIMITED') {
+        // Too many handshakes in the gateway's window: the credentials are fine, try again after it.
+        this.setState({ kind: 'reconnecting', reason: err.message })
+        clearTimeout(this.retryTimer)
+        this.retryTimer = setTimeout(() => {
+          this.retryTimer = undefined
+          if (!this.closed && !this.socket.connected) this.socket.connect()
+        }, Math.max(this.serverDisconnectRetryMs, (refusal.retryAfterSec ?? 0) * 1000))
       } else {
         // The handshake was refused (bad or expired credentials): no automatic retry.
         this.setState({ kind: 'offline', reason: err.message })
