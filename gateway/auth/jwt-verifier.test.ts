@@ -21,6 +21,19 @@ test('an HS256 token with tenant and role claims gives a principal', async () =>
   assert.deepEqual(p, { kind: 'jwt', tenant: 'acme', role: 'editor', subject: 'user:u1', expiresAtMs: (Math.floor(TEST_NOW / 1000) + 3600) * 1000 })
 })
 
+test('a token without `sub` is named by its `jti`, else by its hash: such tokens do not share one name or rate-limit budget', async () => {
+  const v = new JwtVerifier({ ...jwtCfg, now })
+  const iat = Math.floor(TEST_NOW / 1000)
+  const unnamed = (extra: Record<string, unknown>) => new SignJWT({ ...claims, ...extra }).setProtectedHeader({ alg: 'HS256' }).setIssuedAt(iat).setExpirationTime(iat + 600).sign(new TextEncoder().encode(TEST_JWT_SECRET))
+  assert.equal((await v.verify(await unnamed({ jti: 'svc-7' }))).subject, 'token:svc-7')
+  const a = await unnamed({ n: 1 })
+  const b = await unnamed({ n: 2 })
+  const [pa, pa2, pb] = await Promise.all([v.verify(a), v.verify(a), v.verify(b)])
+  assert.match(pa.subject, /^token:[0-9a-f]{16}$/)
+  assert.equal(pa2.subject, pa.subject, 'the same token, the same name')
+  assert.notEqual(pb.subject, pa.subject)
+})
+
 test('forged HS256 tokens are rejected with the reason', async () => {
   const v = new JwtVerifier({ ...jwtCfg, now })
   const cases: Array<[string, Promise<string>, RegExp]> = [

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { createRemoteJWKSet, decodeProtectedHeader, errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose'
 import type { JwtConfig } from '../../core/config.ts'
 import { AuthInvalidError } from '../errors.ts'
@@ -69,7 +70,7 @@ export class JwtVerifier {
       kind: 'jwt',
       tenant,
       role,
-      subject: `user:${typeof payload.sub === 'string' ? payload.sub : 'anonymous'}`,
+      subject: subjectOf(payload, token),
       expiresAtMs: typeof payload.exp === 'number' ? payload.exp * 1000 : undefined,
     }
   }
@@ -99,4 +100,15 @@ function describeJoseError(err: unknown): string {
   if (err instanceof joseErrors.JWKSTimeout || err instanceof joseErrors.JWKSInvalid) return 'the JWKS could not be fetched'
   if (err instanceof joseErrors.JOSEError) return `JWT rejected (${err.code})`
   return 'JWT rejected'
+}
+
+/**
+ * Who a verified JWT stands for, in audit trails and rate-limit buckets: `user:<sub>`; without
+ * `sub`, `token:<jti>`, else `token:` and the first 16 hex digits of the token's SHA-256. So
+ * tokens without a subject do not all share one name (and one rate-limit budget per tenant).
+ */
+function subjectOf(payload: JWTPayload, token: string): string {
+  if (typeof payload.sub === 'string' && payload.sub !== '') return `user:${payload.sub}`
+  if (typeof payload.jti === 'string' && payload.jti !== '') return `token:${payload.jti}`
+  return `token:${createHash('sha256').update(token).digest('hex').slice(0, 16)}`
 }
