@@ -113,10 +113,7 @@ export class LiveConnection {
         // The gateway closed the socket (it is shutting down, or the credentials were revoked);
         // socket.io does not retry that by itself. Try again: a refused handshake ends offline.
         this.setState({ kind: 'reconnecting', reason })
-        this.retryTimer = setTimeout(() => {
-          this.retryTimer = undefined
-          if (!this.closed && !this.socket.connected) this.socket.connect()
-        }, this.serverDisconnectRetryMs)
+        this.connectAgainIn(this.serverDisconnectRetryMs)
         return
       }
       this.setState(this.socket.active ? { kind: 'reconnecting', reason } : { kind: 'offline', reason })
@@ -129,11 +126,7 @@ export class LiveConnection {
       } else if (refusal?.code === 'ADW_GATEWAY_RATE_LIMITED') {
         // Too many handshakes in the gateway's window: the credentials are fine, try again after it.
         this.setState({ kind: 'reconnecting', reason: err.message })
-        clearTimeout(this.retryTimer)
-        this.retryTimer = setTimeout(() => {
-          this.retryTimer = undefined
-          if (!this.closed && !this.socket.connected) this.socket.connect()
-        }, Math.max(this.serverDisconnectRetryMs, (refusal.retryAfterSec ?? 0) * 1000))
+        this.connectAgainIn(Math.max(this.serverDisconnectRetryMs, (refusal.retryAfterSec ?? 0) * 1000))
       } else {
         // The handshake was refused (bad or expired credentials): no automatic retry.
         this.setState({ kind: 'offline', reason: err.message })
@@ -146,6 +139,15 @@ export class LiveConnection {
     this.socket.on('alert:transition', (t) => this.alerts.push(t))
     this.socket.on('rule:changed', (c) => this.ruleHandlers.forEach((h) => h(c)))
     this.socket.on('settings', (c) => this.settingsHandlers.forEach((h) => h(c)))
+  }
+
+  /** Connects again after `ms`, unless closed or connected by then (socket.io does not retry a server's refusal by itself). */
+  private connectAgainIn(ms: number): void {
+    clearTimeout(this.retryTimer)
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined
+      if (!this.closed && !this.socket.connected) this.socket.connect()
+    }, ms)
   }
 
   /** Opens the socket (once). */
