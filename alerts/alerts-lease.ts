@@ -2,6 +2,20 @@ import type { Redis } from 'ioredis'
 import { RedisKeys } from '../stream/redis-keys.ts'
 import { runAlertsScript } from './alerts-scripts.ts'
 
+/** How often a send held back by a short lease looks at the lease again. */
+export const LEASE_RECHECK_MS = 250
+
+/**
+ * How long a send must wait for the lease (DeliveryContext.leaseWaitMs): 0 while the lease,
+ * last acquired or renewed by a call made at `sinceMs`, has at least a quarter of its TTL left
+ * by this process's clock; else LEASE_RECHECK_MS. So a process that cannot renew (Redis
+ * unreachable, the process frozen) stops starting sends about TTL × 3/4 after its last renewal,
+ * before the lease can expire and move. Pure.
+ */
+export function leaseWaitMsOf(sinceMs: number, ttlMs: number, nowMs: number): number {
+  return sinceMs + ttlMs - nowMs >= ttlMs / 4 ? 0 : LEASE_RECHECK_MS
+}
+
 /**
  * Tenant leases of the alerts processes: one process runs a tenant's pipeline, history and
  * deliveries at a time (its commits are fenced by the lease value `owner|token`), several

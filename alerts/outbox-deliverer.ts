@@ -31,6 +31,8 @@ export interface DelivererDeps {
   readonly now: () => number
   readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>
   readonly random: () => number
+  /** How long a send must wait for the tenant's lease (DeliveryContext.leaseWaitMs). */
+  readonly leaseWaitMs: (nowMs: number) => number
   readonly log: Logger
 }
 
@@ -123,6 +125,7 @@ export class OutboxDeliverer {
         sendSignal: this.stopSends.signal,
         notifier: () => d.notifierFor(n.receiver),
         breaker: this.breakerOf(n.receiver),
+        leaseWaitMs: d.leaseWaitMs,
         limiters: d.limiters,
         retry: d.settings.retry,
         recorder,

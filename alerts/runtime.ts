@@ -6,7 +6,7 @@ import type { AdwatchConfig } from '../core/config.ts'
 import type { Logger } from '../core/log.ts'
 import { migrate } from '../core/migrate.ts'
 import { TenantDirectory } from '../stream/tenant-directory.ts'
-import { AlertsLeaseManager } from './alerts-lease.ts'
+import { AlertsLeaseManager, leaseWaitMsOf } from './alerts-lease.ts'
 import { ClickHouseAlertHistory, type NotificationRecord } from './clickhouse-alert-history.ts'
 import { RateLimiters } from './delivery/token-bucket.ts'
 import { AlertLeaseLostError } from './errors.ts'
@@ -79,7 +79,8 @@ export function createAlertsRuntime(cfg: AdwatchConfig, log: Logger, opts: Alert
   const limiters = new RateLimiters()
   const pipeline = buildAlertPipeline()
   const deliveryStages = buildDeliveryStages()
-  const workers = new Map<string, { worker: TenantAlertWorker; leaseValue: string; historyBusy: boolean }>()
+  /** `since`: when the last successful acquire or renewal of the lease was asked for (the lease runs `leaseTtlMs` from no earlier). */
+  const workers = new Map<string, { worker: TenantAlertWorker; leaseValue: string; lease: { since: number }; historyBusy: boolean }>()
   const records: NotificationRecord[] = []
   let lastLeaseMs = -Infinity
   let lastFlushMs = -Infinity
@@ -101,8 +102,9 @@ export function createAlertsRuntime(cfg: AdwatchConfig, log: Logger, opts: Alert
     now,
   })
 
-  const startWorker = async (tenant: string, leaseValue: string) => {
+  const startWorker = async (tenant: string, leaseValue: string, leaseSince: number) => {
     let worker: TenantAlertWorker | undefined = undefined
+    const lease = { since: leaseSince }
     const deliverer = new OutboxDeliverer({
       tenant,
       outbox,
@@ -117,6 +119,8 @@ export function createAlertsRuntime(cfg: AdwatchConfig, log: Logger, opts: Alert
       now,
       sleep: abortableSleep,
       random,
+      // Sends start only while the lease has time left: one that cannot be renewed stops them first.
+      leaseWaitMs: (nowMs) => leaseWaitMsOf(lease.since, a.leaseTtlMs, nowMs),
       log,
     })
     worker = new TenantAlertWorker({
@@ -136,7 +140,7 @@ export function createAlertsRuntime(cfg: AdwatchConfig, log: Logger, opts: Alert
       log,
     })
     await worker.start()
-    workers.set(tenant, { worker, leaseValue, historyBusy: false })
+    workers.set(tenant, { worker, leaseValue, lease, historyBusy: false })
     log.info({ tenant }, 'tenant taken')
   }
 
@@ -152,7 +156,9 @@ export function createAlertsRuntime(cfg: AdwatchConfig, log: Logger, opts: Alert
   const renewHeld = async () => {
     const lost: string[] = []
     for (const [tenant, w] of [...workers]) {
-      if (!(await leases.renew(tenant, w.leaseValue)) && workers.get(tenant) === w) lost.push(tenant)
+      const askedAt = now()
+      if (await leases.renew(tenant, w.leaseValue)) w.lease.since = askedAt
+      else if (workers.get(tenant) === w) lost.push(tenant)
     }
     await Promise.all(
       lost.map((tenant) => {
@@ -172,10 +178,11 @@ export function createAlertsRuntime(cfg: AdwatchConfig, log: Logger, opts: Alert
     for (const tenant of known) {
       if (workers.size >= share || stopping) break
       if (workers.has(tenant)) continue
+      const askedAt = now()
       const value = await leases.tryAcquire(tenant)
       if (value === undefined) continue
       try {
-        await startWorker(tenant, value)
+        await startWorker(tenant, value, askedAt)
       } catch (err) {
         log.error({ tenant, err: (err as Error).message }, 'taking tenant failed; retrying later')
         await leases.release(tenant, value).catch(() => undefined)

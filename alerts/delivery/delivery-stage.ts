@@ -37,6 +37,13 @@ export interface DeliveryContext {
   /** The receiver's current notifier (routing configs can change), undefined if it was removed. */
   readonly notifier: () => Notifier | undefined
   readonly breaker: CircuitBreaker
+  /**
+   * How long a send must wait for this process's lease on the tenant: 0 while the lease has
+   * enough time left for a send to start (renewed recently), else a short while to look again.
+   * A process that cannot renew (Redis unreachable, the process frozen) thus stops sending
+   * before its lease can move to another process that would send the same notification.
+   */
+  readonly leaseWaitMs: (nowMs: number) => number
   readonly limiters: RateLimiters
   readonly retry: RetryPolicy
   readonly recorder: DeliveryRecorder

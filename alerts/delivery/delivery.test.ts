@@ -54,7 +54,7 @@ test('table: circuit breaker', () => {
 
 const note: Notification = { id: '1-0', tenant: 'acme', receiver: 'hook', groupKey: 'g', groupLabels: {}, alerts: [], createdAtMs: T0 }
 
-function contextWith(clock: FakeClock, notifier: Notifier | undefined, o: { maxAttempts?: number; breaker?: CircuitBreaker } = {}): DeliveryContext {
+function contextWith(clock: FakeClock, notifier: Notifier | undefined, o: { maxAttempts?: number; breaker?: CircuitBreaker; leaseWaitMs?: (nowMs: number) => number } = {}): DeliveryContext {
   return {
     now: clock.now,
     sleep: clock.sleep,
@@ -63,6 +63,7 @@ function contextWith(clock: FakeClock, notifier: Notifier | undefined, o: { maxA
     sendSignal: new AbortController().signal,
     notifier: () => notifier,
     breaker: o.breaker ?? new CircuitBreaker(100, 10_000),
+    leaseWaitMs: o.leaseWaitMs ?? (() => 0),
     limiters: new RateLimiters(),
     retry: { baseMs: 1000, maxMs: 8000, maxAttempts: o.maxAttempts ?? 10 },
     recorder: { delivered: async () => undefined, deadLettered: async () => undefined },
@@ -117,6 +118,23 @@ test('an open breaker holds the notification without spending tries', async () =
   assert.equal(d.attempts, 4)
   // After 2 failures it opens: the third try waits the rest of the 30 s open time (not just backoff); it fails, reopens; the fourth waits 30 s again.
   assert.ok(clock.sleeps.filter((s) => s >= 25_000).length >= 2, `waits: ${clock.sleeps.join(', ')}`)
+})
+
+test('a send waits while the tenant lease has too little time left, without spending tries, and not at all once the lane stops', async () => {
+  const clock = new FakeClock()
+  // The lease has too little time left until it is renewed at T0 + 4 s.
+  const leaseWaitMs = (nowMs: number) => (nowMs < T0 + 4_000 ? 250 : 0)
+  const notifier = flaky([])
+  const d = await new RetryStage().run(contextWith(clock, notifier, { leaseWaitMs }), newDelivery(note))
+  assert.deepEqual({ outcome: d.outcome, attempts: d.attempts, calls: notifier.calls }, { outcome: 'delivered', attempts: 1, calls: 1 })
+  assert.equal(clock.sleeps.length, 16, 'looked again every 250 ms until the renewal at T0 + 4 s')
+  assert.ok(clock.nowMs >= T0 + 4_000)
+  // A lease that is lost: the lane stops (signal aborted) and nothing is sent.
+  const stop = new AbortController()
+  const lost = flaky([])
+  const ctx = { ...contextWith(new FakeClock(), lost, { leaseWaitMs: () => 250 }), signal: stop.signal, sleep: async () => stop.abort() }
+  const pending = await new RetryStage().run(ctx, newDelivery(note))
+  assert.deepEqual({ outcome: pending.outcome, attempts: pending.attempts, calls: lost.calls }, { outcome: 'pending', attempts: 0, calls: 0 })
 })
 
 test('a receiver that left the routing config dead-letters; the rate limit stage waits for a token', async () => {

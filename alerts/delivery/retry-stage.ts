@@ -6,7 +6,9 @@ import type { Delivery, DeliveryContext, DeliveryStage } from './delivery-stage.
  * Sends the notification, retrying what a retry can fix: exponential backoff with equal
  * jitter (at least the receiver's Retry-After, which also pauses its rate limiter), through
  * the receiver's circuit breaker (an open breaker holds the notification without spending a
- * try). A rejection, a missing receiver, or `maxAttempts` failed tries end in `dead-letter`.
+ * try), and only while this process's lease on the tenant has time left (see
+ * DeliveryContext.leaseWaitMs). A rejection, a missing receiver, or `maxAttempts` failed tries
+ * end in `dead-letter`.
  * Aborting (shutdown, lease loss) leaves the delivery pending.
  */
 export class RetryStage implements DeliveryStage {
@@ -30,6 +32,13 @@ export class RetryStage implements DeliveryStage {
         const limitWaitMs = ctx.limiters.reserve(notifier.rateLimit, ctx.now())
         if (limitWaitMs > 0) await ctx.sleep(limitWaitMs, ctx.signal)
         if (ctx.signal.aborted) return { ...d, attempts }
+      }
+      const leaseWaitMs = ctx.leaseWaitMs(ctx.now())
+      if (leaseWaitMs > 0) {
+        // Not a try: the lease is looked at again (renewed, or lost and the lane stopped).
+        await ctx.sleep(leaseWaitMs, ctx.signal)
+        if (ctx.signal.aborted) return { ...d, attempts }
+        continue
       }
       attempts++
       try {
