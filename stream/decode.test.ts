@@ -48,6 +48,9 @@ test('invalid records get a code and a reason that names the field', () => {
     ['too old ts', { ...good, ts: '2026-11-19T10:00:00Z' }, 'ts_too_old', /lateness/],
     ['unparseable ts', { ...good, ts: 'yesterday at noon' }, 'invalid_field', /ISO-8601/],
     ['not an object', '[1,2]', 'invalid_field', /event must be object/],
+    // Past what a Date holds: dead-lettered with the raw value (toISOString would throw and stall the shard).
+    ['ts beyond Date\'s range', { ...good, ts: 9_000_000_000_000_000 }, 'ts_in_future', /9000000000000000 ms since the epoch is more than 300s in the future/],
+    ['ts at the safe-integer limit', { ...good, ts: Number.MAX_SAFE_INTEGER }, 'ts_in_future', /ms since the epoch/],
   ]
   for (const [name, input, code, reason] of cases) {
     const r = decodeEvent(enc(input), ctx)

@@ -124,16 +124,26 @@ function decodeParsed(parsed: unknown, ctx: DecodeContext): DecodeResult {
 function checkEvent(event: AdEvent, ctx: DecodeContext): DecodeResult {
   const tsMs = event.tsMs
   if (tsMs > ctx.nowMs + ctx.maxFutureMs) {
-    return { kind: 'invalid', code: 'ts_in_future', reason: `ts ${new Date(tsMs).toISOString()} is more than ${ctx.maxFutureMs / 1000}s in the future` }
+    return { kind: 'invalid', code: 'ts_in_future', reason: `ts ${describeTs(tsMs)} is more than ${ctx.maxFutureMs / 1000}s in the future` }
   }
   if (tsMs < ctx.nowMs - ctx.maxLatenessMs) {
-    return { kind: 'invalid', code: 'ts_too_old', reason: `ts ${new Date(tsMs).toISOString()} is older than the allowed lateness of ${ctx.maxLatenessMs / 1000}s` }
+    return { kind: 'invalid', code: 'ts_too_old', reason: `ts ${describeTs(tsMs)} is older than the allowed lateness of ${ctx.maxLatenessMs / 1000}s` }
   }
   if (!ctx.isKnownTenant(event.tenant)) {
     return { kind: 'invalid', code: 'unknown_tenant', reason: `tenant "${event.tenant}" is not registered` }
   }
   return { kind: 'event', event }
 }
+
+/**
+ * A timestamp for a dead letter's reason: ISO-8601, or the raw milliseconds beyond the range a
+ * Date holds (±8.64e15 ms), where toISOString would throw — and with it the whole batch, again
+ * on every retry, stalling the shard.
+ */
+function describeTs(tsMs: number): string {
+  return Math.abs(tsMs) <= MAX_DATE_MS ? new Date(tsMs).toISOString() : `${tsMs} ms since the epoch`
+}
+const MAX_DATE_MS = 8.64e15
 
 function eventOf(raw: RawEvent, tsMs: number): AdEvent {
   return {
