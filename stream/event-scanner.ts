@@ -90,12 +90,15 @@ function eventOfFields(data: Uint8Array): AdEvent | undefined {
   const adset = kind[F_ADSET] === ABSENT ? '' : idOf(data, F_ADSET, true)
   const ad = kind[F_AD] === ABSENT ? '' : idOf(data, F_AD, true)
   if (id === undefined || platform === undefined || account === undefined || campaign === undefined || adset === undefined || ad === undefined) return undefined
+  // Lengths first: a string is only made (and kept in the table of strings seen) once it can pass.
+  if (lengthOf(F_TENANT) > 64 || lengthOf(F_TYPE) > 10) return undefined
   const tenant = interned(data, F_TENANT)
   if (!passes(TENANT, tenant)) return undefined
   const type = typeOf(interned(data, F_TYPE))
   if (type === undefined) return undefined
   let currency = ''
   if (kind[F_CURRENCY] === STRING) {
+    if (lengthOf(F_CURRENCY) !== 3) return undefined
     currency = interned(data, F_CURRENCY)
     if (!passes(CURRENCY, currency)) return undefined
   } else if (kind[F_CURRENCY] !== ABSENT) {
@@ -105,8 +108,9 @@ function eventOfFields(data: Uint8Array): AdEvent | undefined {
   if (kind[F_TS] === NUMBER) {
     tsMs = num[F_TS]!
   } else if (kind[F_TS] === STRING) {
+    if (lengthOf(F_TS) < 10 || lengthOf(F_TS) > 40) return undefined
     const ts = latin1Slice.call(data, start[F_TS]!, end[F_TS]!)
-    if (ts.length < 10 || ts.length > 40 || !ISO_8601.test(ts)) return undefined
+    if (!ISO_8601.test(ts)) return undefined
     tsMs = Date.parse(ts)
     if (tsMs !== tsMs) return undefined // NaN: the reference path names the problem
   } else {
@@ -141,10 +145,15 @@ function metricOf(f: number): number {
   return k === NUMBER ? num[f]! : k === ABSENT ? 0 : -1
 }
 
-/** An id field of 1–256 characters (ASCII, so bytes and characters agree), or undefined. */
+/** The byte length of a string field read (ASCII, so bytes and characters agree). */
+function lengthOf(f: number): number {
+  return end[f]! - start[f]!
+}
+
+/** An id field of 1–256 characters, or undefined. */
 function idOf(data: Uint8Array, f: number, shared: boolean): string | undefined {
   if (kind[f] !== STRING) return undefined
-  const len = end[f]! - start[f]!
+  const len = lengthOf(f)
   if (len < 1 || len > 256) return undefined
   return shared ? interned(data, f) : latin1Slice.call(data, start[f]!, end[f]!)
 }
@@ -162,7 +171,8 @@ function typeOf(s: string): EventType | undefined {
 /**
  * Strings already seen, by hash; a hit is checked byte by byte, so a collision only costs a
  * new string. Bounded: emptied when full (a worker with more distinct entities than this just
- * makes more strings).
+ * makes more strings), and holding only strings the contract allows (at most 256 characters:
+ * callers check lengths before asking), so at most ~70 MB.
  */
 const seen = new Map<number, string>()
 const SEEN_MAX = 1 << 18
