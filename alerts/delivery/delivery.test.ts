@@ -129,6 +129,23 @@ test('a send waits while the tenant lease has too little time left, without spen
   assert.deepEqual({ outcome: d.outcome, attempts: d.attempts, calls: notifier.calls }, { outcome: 'delivered', attempts: 1, calls: 1 })
   assert.equal(clock.sleeps.length, 16, 'looked again every 250 ms until the renewal at T0 + 4 s')
   assert.ok(clock.nowMs >= T0 + 4_000)
+  // Waiting for the lease does not hold a half-open breaker's probe (nor the receiver's other lanes behind it).
+  const probeClock = new FakeClock()
+  const breaker = new CircuitBreaker(1, 30_000)
+  breaker.failure(T0 - 30_000) // open until T0: half-open from then
+  const probe = flaky([])
+  const sent = await new RetryStage().run(contextWith(probeClock, probe, { breaker, leaseWaitMs }), newDelivery(note))
+  assert.deepEqual({ outcome: sent.outcome, calls: probe.calls, breaker: breaker.state }, { outcome: 'delivered', calls: 1, breaker: 'closed' })
+  assert.equal(probeClock.nowMs, T0 + 4_000, 'sent as soon as the lease allowed, not after the breaker\'s open time')
+  // Nor does it reserve a rate-limit token per look: a retry (after a 500 and 750 ms of backoff)
+  // that waits for the lease until T0 + 3 s reserves one token.
+  const retryClock = new FakeClock()
+  let reserved = 0
+  const once = flaky([fail500()])
+  const shortLease = (nowMs: number) => (nowMs > T0 && nowMs < T0 + 3_000 ? 250 : 0)
+  const retryCtx = { ...contextWith(retryClock, once, { leaseWaitMs: shortLease }), limiters: Object.assign(new RateLimiters(), { reserve: () => (reserved++, 0) }) }
+  const retried = await new RetryStage().run(retryCtx, newDelivery(note))
+  assert.deepEqual({ outcome: retried.outcome, attempts: retried.attempts, reserved }, { outcome: 'delivered', attempts: 2, reserved: 1 })
   // A lease that is lost: the lane stops (signal aborted) and nothing is sent.
   const stop = new AbortController()
   const lost = flaky([])

@@ -23,6 +23,14 @@ export class RetryStage implements DeliveryStage {
         const err = new NotifyError('ADW_NOTIFY_RECEIVER_UNKNOWN', `receiver "${d.notification.receiver}" is no longer in the routing config of tenant "${d.notification.tenant}"`, { retryable: false })
         return { ...d, attempts, outcome: 'dead-letter', error: { code: err.code, message: err.message }, finishedAtMs: ctx.now() }
       }
+      // The lease first: waiting for it after the breaker granted a probe, or after a rate-limit
+      // token was reserved, would hold the probe (and the receiver's other lanes) or waste the token.
+      const leaseWaitMs = ctx.leaseWaitMs(ctx.now())
+      if (leaseWaitMs > 0) {
+        // Not a try: the lease is looked at again (renewed, or lost and the lane stopped).
+        await ctx.sleep(leaseWaitMs, ctx.signal)
+        continue
+      }
       const breakerWaitMs = ctx.breaker.waitMs(ctx.now())
       if (breakerWaitMs > 0) {
         await ctx.sleep(breakerWaitMs, ctx.signal)
@@ -32,13 +40,6 @@ export class RetryStage implements DeliveryStage {
         const limitWaitMs = ctx.limiters.reserve(notifier.rateLimit, ctx.now())
         if (limitWaitMs > 0) await ctx.sleep(limitWaitMs, ctx.signal)
         if (ctx.signal.aborted) return { ...d, attempts }
-      }
-      const leaseWaitMs = ctx.leaseWaitMs(ctx.now())
-      if (leaseWaitMs > 0) {
-        // Not a try: the lease is looked at again (renewed, or lost and the lane stopped).
-        await ctx.sleep(leaseWaitMs, ctx.signal)
-        if (ctx.signal.aborted) return { ...d, attempts }
-        continue
       }
       attempts++
       try {
