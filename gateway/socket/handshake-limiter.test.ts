@@ -4,17 +4,18 @@ import { io as connect } from 'socket.io-client'
 import { buildTestGateway } from '../testing/test-gateway.ts'
 import { HandshakeLimiter } from './handshake-limiter.ts'
 
-test('the handshake limiter counts per bucket in fixed windows, and stays bounded', () => {
+test('the handshake limiter counts per bucket in fixed windows, gives counts back, and stays bounded', () => {
   let now = 120_000
   const l = new HandshakeLimiter(60_000, () => now, 3)
   assert.deepEqual([l.take('a', 2), l.take('a', 2), l.take('a', 2)], [true, true, false])
-  assert.equal(l.exhausted('a', 2), true)
-  assert.equal(l.exhausted('b', 2), false, 'exhausted() counts nothing')
   assert.equal(l.take('b', 2), true, 'each bucket has its own count')
+  l.giveBack('a')
+  l.giveBack('a')
+  assert.equal(l.take('a', 2), true, 'counts given back make room')
   assert.equal(l.retryAfterSec(), 60)
   now += 59_500
   assert.equal(l.retryAfterSec(), 1)
-  assert.equal(l.take('a', 2), false)
+  assert.equal(l.take('a', 2), false, 'still the same window')
   now += 500
   assert.equal(l.take('a', 2), true, 'a new window starts over')
   // Past maxBuckets, new buckets pass uncounted; the ones counted keep their counts.
@@ -51,7 +52,22 @@ test('socket handshakes are rate limited like REST: per IP while they fail, per 
     assert.deepEqual([await handshake(guess), await handshake(undefined), await handshake(guess)], ['ADW_AUTH_INVALID', 'ADW_AUTH_MISSING', 'ADW_GATEWAY_RATE_LIMITED'])
     // Successful handshakes never used the IP's budget, and REST keeps its own counts.
     assert.equal((await t.gateway.app.inject({ url: '/api/v1/me', headers: { authorization: `Bearer ${await t.jwt('globex', 'viewer')}` } })).statusCode, 200)
+    // Once the IP's budget is spent, its handshakes are refused before their credential is checked.
+    assert.equal(await handshake(await t.jwt('globex', 'viewer')), 'ADW_GATEWAY_RATE_LIMITED')
   } finally {
     await t.close()
+  }
+  // Handshakes sent at once are counted before they are checked: no more than the budget get a check.
+  const u = await buildTestGateway({ env: { ADW_GATEWAY_HOST: '127.0.0.1', ADW_GATEWAY_PORT: '0', ADW_GATEWAY_RATE_LIMIT_IP_MAX: '2' } })
+  try {
+    const url2 = await u.gateway.listen()
+    const burst = await Promise.all(Array.from({ length: 6 }, () => new Promise<string>((resolve) => {
+      const s = connect(url2, { transports: ['websocket'], reconnection: false, forceNew: true, auth: { token: `adw_${'0'.repeat(16)}_${'A'.repeat(43)}` } })
+      s.once('connect', () => (s.close(), resolve('ok')))
+      s.once('connect_error', (err: Error & { data?: { code?: string } }) => (s.close(), resolve(err.data?.code ?? err.message)))
+    })))
+    assert.deepEqual(burst.sort(), ['ADW_AUTH_INVALID', 'ADW_AUTH_INVALID', 'ADW_GATEWAY_RATE_LIMITED', 'ADW_GATEWAY_RATE_LIMITED', 'ADW_GATEWAY_RATE_LIMITED', 'ADW_GATEWAY_RATE_LIMITED'])
+  } finally {
+    await u.close()
   }
 })

@@ -1,10 +1,8 @@
 /**
- * Fixed-window counts of Socket.IO handshakes, per bucket, in this gateway process. Handshakes
- * do not pass Fastify's hooks, so the HTTP rate limiter never sees them; this applies the same
- * limits to them: per client IP for handshakes that fail authentication (credential guessing,
- * or a flood that would make every attempt cost a JWT check or an API-key lookup), per
- * credential for the ones that succeed. Counts are per gateway, not shared through Redis.
- * Pure: the clock is passed in.
+ * Fixed-window counts per bucket, in this gateway process, for Socket.IO handshakes: they do not
+ * pass Fastify's hooks, so the HTTP rate limiter never sees them (socket-server.ts applies the
+ * same limits with two of these, one for client IPs and one for credentials). Counts are per
+ * gateway, not shared through Redis. Pure: the clock is passed in.
  */
 export class HandshakeLimiter {
   private windowStart = Number.NEGATIVE_INFINITY
@@ -19,10 +17,11 @@ export class HandshakeLimiter {
     if (!(windowMs > 0)) throw new RangeError(`windowMs must be positive, got ${windowMs}`)
   }
 
-  /** True when `bucket` has reached `max` in the current window (nothing is counted). */
-  exhausted(bucket: string, max: number): boolean {
+  /** Takes back one count of `bucket` (a handshake counted before it was checked, which passed). */
+  giveBack(bucket: string): void {
     this.roll()
-    return (this.counts.get(bucket) ?? 0) >= max
+    const n = this.counts.get(bucket)
+    if (n !== undefined) this.counts.set(bucket, Math.max(0, n - 1))
   }
 
   /** Counts one handshake of `bucket`; false when that passes `max` in the current window. */

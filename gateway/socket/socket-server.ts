@@ -1,4 +1,5 @@
 import type { Server as HttpServer } from 'node:http'
+import { isIP } from 'node:net'
 import { createAdapter } from '@socket.io/redis-adapter'
 import { Server, type Socket } from 'socket.io'
 import type { Logger } from '../../core/log.ts'
@@ -65,25 +66,35 @@ export function attachSocketServer(opts: SocketServerOptions): SocketSide {
   if (opts.adapter !== undefined) io.adapter(createAdapter(opts.adapter.pub, opts.adapter.sub, { key: new RedisKeys(opts.keyPrefix).socketIoChannel() }))
   const pusher = new WindowPusher(io, opts.live, opts.entities, opts.metrics, opts.pushIntervalMs, opts.now, opts.log)
 
-  const limiter = new HandshakeLimiter(opts.rateLimit.windowMs, opts.now)
+  // Handshakes are limited like REST calls (see docs/gateway.md): per client IP while they fail,
+  // per credential once they pass. Two limiters, so a flood of IPs filling one cannot lift the
+  // other's limits.
+  const byIp = new HandshakeLimiter(opts.rateLimit.windowMs, opts.now)
+  const byCredential = new HandshakeLimiter(opts.rateLimit.windowMs, opts.now)
+  const windowSec = Math.round(opts.rateLimit.windowMs / 1000)
   const refuse = (next: (err?: Error) => void, code: string, message: string, extra: { retryAfterSec?: number } = {}) => next(Object.assign(new Error(message), { data: { code, ...extra } }))
-  const limited = (max: number, per: string) =>
-    `rate limit of ${max} socket handshakes per ${Math.round(opts.rateLimit.windowMs / 1000)} s ${per} reached; retry in ${limiter.retryAfterSec()} s`
   io.use((socket, next) => {
-    // An IP whose handshakes keep failing is refused before its credential costs a check.
-    const ipBucket = `ip:${clientIp(socket, opts.trustProxy)}`
-    if (limiter.exhausted(ipBucket, opts.rateLimit.perIp)) return refuse(next, 'ADW_GATEWAY_RATE_LIMITED', limited(opts.rateLimit.perIp, 'per IP without valid credentials'), { retryAfterSec: limiter.retryAfterSec() })
+    // Counted before the credential is checked (and given back if it passes), so handshakes sent
+    // at once cannot each cost a check past the IP's budget; once that is spent, the IP's
+    // handshakes are refused unchecked until the window ends.
+    const ip = clientIp(socket, opts.trustProxy)
+    if (!byIp.take(ip, opts.rateLimit.perIp)) {
+      const retryAfterSec = byIp.retryAfterSec()
+      return refuse(next, 'ADW_GATEWAY_RATE_LIMITED', `too many failed socket handshakes from this IP (at most ${opts.rateLimit.perIp} per ${windowSec} s); retry in ${retryAfterSec} s`, { retryAfterSec })
+    }
     opts.authenticator.authenticate(handshakeCredential(socket)).then(
       (principal) => {
-        if (!limiter.take(`key:${principal.tenant}:${principal.subject}`, opts.rateLimit.perKey)) return refuse(next, 'ADW_GATEWAY_RATE_LIMITED', limited(opts.rateLimit.perKey, 'per credential'), { retryAfterSec: limiter.retryAfterSec() })
+        byIp.giveBack(ip)
+        if (!byCredential.take(`${principal.tenant}:${principal.subject}`, opts.rateLimit.perKey)) {
+          const retryAfterSec = byCredential.retryAfterSec()
+          return refuse(next, 'ADW_GATEWAY_RATE_LIMITED', `rate limit of ${opts.rateLimit.perKey} socket handshakes per ${windowSec} s for this credential reached; retry in ${retryAfterSec} s`, { retryAfterSec })
+        }
         socket.data.principal = principal
         next()
       },
       (err: unknown) => {
-        if (err instanceof GatewayError) {
-          limiter.take(ipBucket, opts.rateLimit.perIp)
-          return refuse(next, err.code, err.message)
-        }
+        if (err instanceof GatewayError) return refuse(next, err.code, err.message)
+        byIp.giveBack(ip) // the key store failed, not the client
         refuse(next, 'ADW_GATEWAY_UNAVAILABLE', 'the API key store is unavailable; retry later')
       },
     )
@@ -133,10 +144,17 @@ export function dropKey(io: AdwatchServer, authenticator: Authenticator, keyId: 
   }
 }
 
-/** The client's IP: the first X-Forwarded-For address behind a trusted proxy, else the peer's. */
+/**
+ * The client's IP: behind a trusted proxy the first X-Forwarded-For entry, as Fastify takes it
+ * for REST, if it is an IP address (anything else would let a client name any bucket, of any
+ * length); else the peer's address.
+ */
 function clientIp(socket: AdwatchSocket, trustProxy: boolean): string {
   const forwarded = socket.handshake.headers['x-forwarded-for']
-  if (trustProxy && typeof forwarded === 'string' && forwarded.trim() !== '') return forwarded.split(',')[0]!.trim()
+  if (trustProxy && typeof forwarded === 'string') {
+    const first = forwarded.split(',', 1)[0]!.trim()
+    if (isIP(first) !== 0) return first
+  }
   return socket.handshake.address
 }
 

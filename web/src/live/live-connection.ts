@@ -126,7 +126,9 @@ export class LiveConnection {
       } else if (refusal?.code === 'ADW_GATEWAY_RATE_LIMITED') {
         // Too many handshakes in the gateway's window: the credentials are fine, try again after it.
         this.setState({ kind: 'reconnecting', reason: err.message })
-        this.connectAgainIn(Math.max(this.serverDisconnectRetryMs, (refusal.retryAfterSec ?? 0) * 1000))
+        // Spread a little, so the pages refused together do not all come back at the same instant.
+        const waitMs = Math.max(this.serverDisconnectRetryMs, (refusal.retryAfterSec ?? 0) * 1000)
+        this.connectAgainIn(waitMs + Math.random() * Math.min(1_000, waitMs / 2))
       } else {
         // The handshake was refused (bad or expired credentials): no automatic retry.
         this.setState({ kind: 'offline', reason: err.message })
