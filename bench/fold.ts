@@ -56,7 +56,7 @@ export async function runFoldBench(base: AdwatchConfig, o: FoldBenchOptions): Pr
   const redisLimit: number[] = []
   const chInsert: number[] = []
   // The same fold once untimed first: the first repetition would otherwise also time the JIT
-  // compiling the worker's hot paths, and the first Redis and ClickHouse connections.
+  // compiling the sink's hot paths (decodeAll above has only warmed the decoder).
   progress('warm-up fold (untimed)')
   await runFoldRepetition(freshConfig(base, 'fw'), source, foldSet, o.events, log)
   for (let rep = 1; rep <= o.repetitions; rep++) {

@@ -32,6 +32,8 @@ test('rules between variables are checked', () => {
   // A lease renewed only once per TTL could expire between renewals.
   assert.throws(() => loadConfig({ ADW_LEASE_TTL_MS: '4000', ADW_LEASE_RENEW_MS: '2000' }), /ADW_LEASE_RENEW_MS/)
   assert.throws(() => loadConfig({ ADW_BATCH_MAX_RECORDS: '20000' }), /10000/)
+  // An insert takes at least a whole batch: a smaller bound would misstate how far Redis may run ahead.
+  assert.throws(() => loadConfig({ ADW_SINK_BATCH_MAX_RECORDS: '200000' }), /ADW_CLICKHOUSE_MAX_PENDING_RECORDS \(100000\) must be at least ADW_SINK_BATCH_MAX_RECORDS/)
 })
 
 test('every variable is documented in docs/configuration.md', () => {

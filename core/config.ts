@@ -108,7 +108,7 @@ const SPEC = {
   ADW_BATCH_MAX_RECORDS: positiveInt({ default: 5_000, desc: 'GetRecords limit per call (Kinesis max 10000)' }),
   ADW_POLL_IDLE_MS: positiveInt({ default: 250, desc: 'wait before polling a shard that returned nothing' }),
   ADW_SINK_BATCH_MAX_RECORDS: positiveInt({ default: 50_000, desc: 'most records one worker batch takes across its shards (one Redis script call)' }),
-  ADW_CLICKHOUSE_MAX_PENDING_RECORDS: positiveInt({ default: 100_000, desc: 'most records of batches written to Redis that wait for the next ClickHouse insert, which takes them all as one block; Redis runs ahead of ClickHouse by at most about twice this plus one worker batch' }),
+  ADW_CLICKHOUSE_MAX_PENDING_RECORDS: positiveInt({ default: 100_000, desc: 'most records of batches written to Redis that wait for the next ClickHouse insert, which takes them all as one block (at least ADW_SINK_BATCH_MAX_RECORDS); Redis runs ahead of ClickHouse by at most about twice this plus one worker batch' }),
   ADW_CLICKHOUSE_INSERT_INTERVAL_MS: nonNegativeInt({ default: 1_000, desc: 'least time between the starts of two event inserts into ClickHouse; batches written to Redis meanwhile join the next insert (0: insert as soon as the last one is done)' }),
   ADW_SINK_BATCH_MAX_WAIT_MS: positiveInt({ default: 200, desc: 'longest a fetched record waits for more to join its batch' }),
   ADW_SHARD_READ_AHEAD_RECORDS: positiveInt({ default: 20_000, desc: 'records a shard may have fetched and not yet in a batch; its reader pauses there' }),
@@ -332,6 +332,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AdwatchConfig 
   }
   if (e.ADW_GATEWAY_PUSH_INTERVAL_MS < 10 || e.ADW_GATEWAY_PUSH_INTERVAL_MS > 50) {
     throw new AdwatchError('ADW_CONFIG_INVALID', `ADW_GATEWAY_PUSH_INTERVAL_MS must be 10–50 (updates coalesced per room), got ${e.ADW_GATEWAY_PUSH_INTERVAL_MS}`)
+  }
+  if (e.ADW_CLICKHOUSE_MAX_PENDING_RECORDS < e.ADW_SINK_BATCH_MAX_RECORDS) {
+    // An insert takes at least one whole batch anyway; a smaller bound would only misstate how far Redis may run ahead.
+    throw new AdwatchError('ADW_CONFIG_INVALID', `ADW_CLICKHOUSE_MAX_PENDING_RECORDS (${e.ADW_CLICKHOUSE_MAX_PENDING_RECORDS}) must be at least ADW_SINK_BATCH_MAX_RECORDS (${e.ADW_SINK_BATCH_MAX_RECORDS})`)
   }
   if (e.ADW_ALERTS_LEASE_RENEW_MS * 2 >= e.ADW_ALERTS_LEASE_TTL_MS) {
     throw new AdwatchError('ADW_CONFIG_INVALID', `ADW_ALERTS_LEASE_RENEW_MS (${e.ADW_ALERTS_LEASE_RENEW_MS}) must be less than half of ADW_ALERTS_LEASE_TTL_MS (${e.ADW_ALERTS_LEASE_TTL_MS})`)
