@@ -41,6 +41,7 @@ test('invalid records get a code and a reason that names the field', () => {
     ['missing field', { ...good, campaign: undefined }, 'invalid_field', /campaign/],
     ['wrong type', { ...good, clicks: '3' }, 'invalid_field', /clicks must be integer/],
     ['negative amount', { ...good, spend_micros: -5 }, 'invalid_field', /spend_micros must be >= 0/],
+    ['amount past the per-event bound', { ...good, spend_micros: 1_000_000_000_001 }, 'invalid_field', /spend_micros must be <= 1000000000000/],
     ['fractional count', { ...good, impressions: 1.5 }, 'invalid_field', /impressions must be integer/],
     ['unknown type', { ...good, type: 'view' }, 'invalid_field', /type must be equal to one of/],
     ['unknown tenant', { ...good, tenant: 'globex' }, 'unknown_tenant', /globex/],

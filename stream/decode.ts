@@ -1,5 +1,5 @@
 import { Ajv } from 'ajv'
-import { EVENT_TYPES, type AdEvent, type EventType } from './event.ts'
+import { EVENT_TYPES, MAX_METRIC_PER_EVENT, type AdEvent, type EventType } from './event.ts'
 import { scanEvent } from './event-scanner.ts'
 
 /** Why a record was dead-lettered; stored in the `code` column of `dead_letters`. */
@@ -25,7 +25,7 @@ export interface DecodeContext {
 }
 
 const ID = { type: 'string', minLength: 1, maxLength: 256 } as const
-const COUNT = { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER } as const
+const COUNT = { type: 'integer', minimum: 0, maximum: MAX_METRIC_PER_EVENT } as const
 
 /** JSON Schema of the event contract (docs/event-contract.md). Extra fields are allowed. */
 export const EVENT_SCHEMA = {
@@ -198,7 +198,7 @@ function isId(v: unknown): boolean {
 }
 
 function isCount(v: unknown): boolean {
-  return v === undefined || (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= Number.MAX_SAFE_INTEGER)
+  return v === undefined || (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= MAX_METRIC_PER_EVENT)
 }
 
 const TENANT = /^[a-z0-9][a-z0-9_-]{0,63}$/

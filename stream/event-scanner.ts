@@ -1,4 +1,4 @@
-import type { AdEvent, EventType } from './event.ts'
+import { MAX_METRIC_PER_EVENT, type AdEvent, type EventType } from './event.ts'
 
 /**
  * The fast path of decodeEvent: reads the usual shape of an event record straight from its
@@ -139,10 +139,10 @@ function passes(pattern: RegExp, s: string): boolean {
 const passed = new Map<RegExp, Set<string>>()
 const PASSED_MAX = 10_000
 
-/** A metric field: 0 when absent, -1 when it is not a number (left to the reference path). */
+/** A metric field: 0 when absent, -1 when it is not a number or past the bound (left to the reference path). */
 function metricOf(f: number): number {
   const k = kind[f]
-  return k === NUMBER ? num[f]! : k === ABSENT ? 0 : -1
+  return k === NUMBER ? (num[f]! <= MAX_METRIC_PER_EVENT ? num[f]! : -1) : k === ABSENT ? 0 : -1
 }
 
 /** The byte length of a string field read (ASCII, so bytes and characters agree). */

@@ -44,6 +44,15 @@ export interface AdEvent {
   readonly currency: string
 }
 
+/**
+ * Largest value of one metric in one event (10^12: a trillion impressions, or 1,000,000 in
+ * micros of money); larger values are dead-lettered. Counters in Redis are 64-bit: with this
+ * bound one overflows only after 9.2 million maximal events. Without it a producer bug (nanos
+ * sent as micros, say) with values up to 2^53 could overflow a day's total within a few thousand
+ * events, and the apply script would then fail part-way on every retry and stall the shard.
+ */
+export const MAX_METRIC_PER_EVENT = 1_000_000_000_000
+
 /** The five additive metrics, in the order used by folds, Redis fields and ClickHouse columns. */
 export const METRICS = ['impressions', 'clicks', 'spendMicros', 'conversions', 'revenueMicros'] as const
 export type Metric = (typeof METRICS)[number]
