@@ -1,5 +1,5 @@
 import { Ajv } from 'ajv'
-import { EVENT_TYPES, MAX_METRIC_PER_EVENT, type AdEvent, type EventType } from './event.ts'
+import { CURRENCY_PATTERN, EVENT_TYPES, ID_MAX_LENGTH, ISO_8601_PATTERN, MAX_METRIC_PER_EVENT, TENANT_PATTERN, type AdEvent, type EventType } from './event.ts'
 import { scanEvent } from './event-scanner.ts'
 
 /** Why a record was dead-lettered; stored in the `code` column of `dead_letters`. */
@@ -24,7 +24,7 @@ export interface DecodeContext {
   readonly isKnownTenant: (tenant: string) => boolean
 }
 
-const ID = { type: 'string', minLength: 1, maxLength: 256 } as const
+const ID = { type: 'string', minLength: 1, maxLength: ID_MAX_LENGTH } as const
 const COUNT = { type: 'integer', minimum: 0, maximum: MAX_METRIC_PER_EVENT } as const
 
 /** JSON Schema of the event contract (docs/event-contract.md). Extra fields are allowed. */
@@ -34,7 +34,7 @@ export const EVENT_SCHEMA = {
   properties: {
     id: ID,
     ts: { anyOf: [{ type: 'string', minLength: 10, maxLength: 40 }, { type: 'integer', minimum: 0 }] },
-    tenant: { type: 'string', pattern: '^[a-z0-9][a-z0-9_-]{0,63}$' },
+    tenant: { type: 'string', pattern: TENANT_PATTERN.source },
     platform: ID,
     account: ID,
     campaign: ID,
@@ -46,13 +46,12 @@ export const EVENT_SCHEMA = {
     spend_micros: COUNT,
     conversions: COUNT,
     revenue_micros: COUNT,
-    currency: { type: 'string', pattern: '^[A-Z]{3}$' },
+    currency: { type: 'string', pattern: CURRENCY_PATTERN.source },
   },
 } as const
 
 const ajv = new Ajv({ allErrors: false, strict: true })
 const validateShape = ajv.compile(EVENT_SCHEMA)
-const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/
 
 interface RawEvent {
   id: string
@@ -176,7 +175,7 @@ function isSurelyValid(o: unknown): o is RawEvent {
   const e = o as Record<string, unknown>
   const ts = e.ts
   if (typeof ts === 'string') {
-    if (ts.length < 10 || ts.length > 40 || !ISO_8601.test(ts)) return false
+    if (ts.length < 10 || ts.length > 40 || !ISO_8601_PATTERN.test(ts)) return false
   } else if (!(typeof ts === 'number' && Number.isSafeInteger(ts) && ts >= 0)) {
     return false
   }
@@ -185,24 +184,22 @@ function isSurelyValid(o: unknown): o is RawEvent {
   const currency = e.currency
   return (
     isId(e.id) && isId(e.platform) && isId(e.account) && isId(e.campaign) &&
-    typeof tenant === 'string' && TENANT.test(tenant) &&
+    typeof tenant === 'string' && TENANT_PATTERN.test(tenant) &&
     (type === 'impression' || type === 'click' || type === 'spend' || type === 'conversion') &&
     (e.adset === undefined || isId(e.adset)) && (e.ad === undefined || isId(e.ad)) &&
     isCount(e.impressions) && isCount(e.clicks) && isCount(e.spend_micros) && isCount(e.conversions) && isCount(e.revenue_micros) &&
-    (currency === undefined || (typeof currency === 'string' && CURRENCY.test(currency)))
+    (currency === undefined || (typeof currency === 'string' && CURRENCY_PATTERN.test(currency)))
   )
 }
 
 function isId(v: unknown): boolean {
-  return typeof v === 'string' && v.length >= 1 && v.length <= 256
+  return typeof v === 'string' && v.length >= 1 && v.length <= ID_MAX_LENGTH
 }
 
 function isCount(v: unknown): boolean {
   return v === undefined || (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= MAX_METRIC_PER_EVENT)
 }
 
-const TENANT = /^[a-z0-9][a-z0-9_-]{0,63}$/
-const CURRENCY = /^[A-Z]{3}$/
 
 // Buffer's own UTF-8 decoder, applied to any Uint8Array without wrapping it in a Buffer first.
 const utf8Slice = (Buffer.prototype as unknown as { utf8Slice: (this: Uint8Array, start: number, end: number) => string }).utf8Slice
@@ -210,7 +207,7 @@ const utf8Slice = (Buffer.prototype as unknown as { utf8Slice: (this: Uint8Array
 /** Epoch milliseconds from an ISO-8601 string or an epoch-milliseconds integer. */
 export function parseTimestamp(ts: string | number): number | undefined {
   if (typeof ts === 'number') return Number.isSafeInteger(ts) ? ts : undefined
-  if (!ISO_8601.test(ts)) return undefined
+  if (!ISO_8601_PATTERN.test(ts)) return undefined
   const ms = Date.parse(ts)
   return Number.isFinite(ms) ? ms : undefined
 }

@@ -1,4 +1,4 @@
-import { MAX_METRIC_PER_EVENT, type AdEvent, type EventType } from './event.ts'
+import { CURRENCY_PATTERN, ID_MAX_LENGTH, ISO_8601_PATTERN, MAX_METRIC_PER_EVENT, TENANT_PATTERN, type AdEvent, type EventType } from './event.ts'
 
 /**
  * The fast path of decodeEvent: reads the usual shape of an event record straight from its
@@ -93,14 +93,14 @@ function eventOfFields(data: Uint8Array): AdEvent | undefined {
   // Lengths first: a string is only made (and kept in the table of strings seen) once it can pass.
   if (lengthOf(F_TENANT) > 64 || lengthOf(F_TYPE) > 10) return undefined
   const tenant = interned(data, F_TENANT)
-  if (!passes(TENANT, tenant)) return undefined
+  if (!passes(TENANT_PATTERN, passedTenants, tenant)) return undefined
   const type = typeOf(interned(data, F_TYPE))
   if (type === undefined) return undefined
   let currency = ''
   if (kind[F_CURRENCY] === STRING) {
     if (lengthOf(F_CURRENCY) !== 3) return undefined
     currency = interned(data, F_CURRENCY)
-    if (!passes(CURRENCY, currency)) return undefined
+    if (!passes(CURRENCY_PATTERN, passedCurrencies, currency)) return undefined
   } else if (kind[F_CURRENCY] !== ABSENT) {
     return undefined
   }
@@ -110,7 +110,7 @@ function eventOfFields(data: Uint8Array): AdEvent | undefined {
   } else if (kind[F_TS] === STRING) {
     if (lengthOf(F_TS) < 10 || lengthOf(F_TS) > 40) return undefined
     const ts = latin1Slice.call(data, start[F_TS]!, end[F_TS]!)
-    if (!ISO_8601.test(ts)) return undefined
+    if (!ISO_8601_PATTERN.test(ts)) return undefined
     tsMs = Date.parse(ts)
     if (tsMs !== tsMs) return undefined // NaN: the reference path names the problem
   } else {
@@ -126,17 +126,16 @@ function eventOfFields(data: Uint8Array): AdEvent | undefined {
   return { id, tsMs, tenant, platform, account, campaign, adset, ad, type, impressions, clicks, spendMicros, conversions, revenueMicros, currency }
 }
 
-/** `pattern.test(s)`, with the strings that passed remembered (tenants and currencies repeat). */
-function passes(pattern: RegExp, s: string): boolean {
-  let ok = passed.get(pattern)
-  if (ok === undefined) passed.set(pattern, (ok = new Set()))
-  if (ok.has(s)) return true
+/** `pattern.test(s)`, with the strings that passed remembered in `passed` (tenants and currencies repeat). */
+function passes(pattern: RegExp, passed: Set<string>, s: string): boolean {
+  if (passed.has(s)) return true
   if (!pattern.test(s)) return false
-  if (ok.size >= PASSED_MAX) ok.clear()
-  ok.add(s)
+  if (passed.size >= PASSED_MAX) passed.clear()
+  passed.add(s)
   return true
 }
-const passed = new Map<RegExp, Set<string>>()
+const passedTenants = new Set<string>()
+const passedCurrencies = new Set<string>()
 const PASSED_MAX = 10_000
 
 /** A metric field: 0 when absent, -1 when it is not a number or past the bound (left to the reference path). */
@@ -154,7 +153,7 @@ function lengthOf(f: number): number {
 function idOf(data: Uint8Array, f: number, shared: boolean): string | undefined {
   if (kind[f] !== STRING) return undefined
   const len = lengthOf(f)
-  if (len < 1 || len > 256) return undefined
+  if (len < 1 || len > ID_MAX_LENGTH) return undefined
   return shared ? interned(data, f) : latin1Slice.call(data, start[f]!, end[f]!)
 }
 
@@ -252,10 +251,6 @@ const DIGIT_9 = 0x39
 const FNV_OFFSET = 0x811c9dc5 | 0
 const FNV_PRIME = 0x01000193
 
-// The schema's patterns (decode.ts) for the values the scanner hands on.
-const TENANT = /^[a-z0-9][a-z0-9_-]{0,63}$/
-const CURRENCY = /^[A-Z]{3}$/
-const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/
 
 // Buffer's Latin-1 decoder, applied to any Uint8Array: the scanned strings are ASCII, where it equals UTF-8's.
 const latin1Slice = (Buffer.prototype as unknown as { latin1Slice: (this: Uint8Array, start: number, end: number) => string }).latin1Slice

@@ -44,6 +44,14 @@ export interface AdEvent {
   readonly currency: string
 }
 
+/** Patterns and bounds of the event contract's fields (docs/event-contract.md), for every check of them. */
+export const TENANT_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/
+export const CURRENCY_PATTERN = /^[A-Z]{3}$/
+/** An ISO-8601 timestamp with an offset or `Z`; `Date.parse` reads what it admits. */
+export const ISO_8601_PATTERN = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/
+/** Longest id (event id, platform, account, campaign, adset, ad), in characters. */
+export const ID_MAX_LENGTH = 256
+
 /**
  * Largest value of one metric in one event (10^12: a trillion impressions, or 1,000,000 in
  * micros of money); larger values are dead-lettered. Counters in Redis are 64-bit: with this

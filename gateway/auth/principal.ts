@@ -3,7 +3,7 @@ export const ROLES = ['viewer', 'editor', 'admin'] as const
 export type Role = (typeof ROLES)[number]
 
 /** Tenant names, as the event contract allows them. */
-export const TENANT_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/
+export { TENANT_PATTERN } from '../../stream/event.ts'
 
 /**
  * Who is calling: always one tenant and one role. `subject` is the JWT `sub` or `key:<id>`;
